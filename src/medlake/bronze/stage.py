@@ -1,0 +1,128 @@
+"""The bronze stage: landed objects of one source → bronze Delta tables (`<source>__<kind>`).
+
+Idempotent per object: an object already present in its bronze table (by `_object_sha256`)
+is never appended twice, even if a previous run died between the append and the manifest.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from medlake.bronze import delimited, fhir
+from medlake.bronze.records import ObjectRef
+from medlake.config import ProjectConfig, SourceConfig, TenantConfig
+from medlake.lake import delta, manifest, quarantine
+from medlake.lake.paths import TenantLake
+
+FLUSH_ROWS = 500_000
+PENDING_REASON = {
+    "hl7v2": "landed; HL7 v2 messages reach bronze when the HL7 v2 parser is enabled (issue 3)",
+    "x12": "landed; X12 transaction sets reach bronze when the X12 parser is enabled (issue 4)",
+}
+
+
+@dataclass
+class BronzeStats:
+    objects: int = 0
+    rows: int = 0
+    quarantined_records: int = 0
+    quarantined_objects: int = 0
+    pending: int = 0
+    tables: dict[str, int] = field(default_factory=dict)
+
+
+def load_source_spec(project: ProjectConfig, source: SourceConfig) -> object:
+    from medlake.silver.mappings.delimited import load_spec
+
+    assert source.mapping is not None
+    ref = source.mapping
+    if ref.endswith((".yaml", ".yml")):
+        ref = project.resolve_location(ref)
+    return load_spec(ref)
+
+
+def run_bronze(
+    project: ProjectConfig,
+    tenant: TenantConfig,
+    source: SourceConfig,
+    lake: TenantLake,
+    batch_id: str,
+    on_object: Callable[[], None] | None = None,
+) -> BronzeStats:
+    stats = BronzeStats()
+    todo = sorted(
+        (o for o in manifest.objects(lake, source.name).values() if o.status == "landed"),
+        key=lambda o: (o.received_at, o.original_name),
+    )
+    if not todo:
+        return stats
+    if source.kind in PENDING_REASON:
+        events = [_event(o, "pending", PENDING_REASON[source.kind], batch_id) for o in todo]
+        manifest.record(lake, events)
+        stats.pending = len(todo)
+        return stats
+    spec = load_source_spec(project, source) if source.kind == "delimited" else None
+    pending: dict[str, list[pa.Table]] = defaultdict(list)
+    pending_objs: dict[str, list[manifest.ObjectInfo]] = defaultdict(list)
+    done_events: dict[str, list[manifest.Event]] = defaultdict(list)  # by kind; "" = whole-object
+    q_items: list[quarantine.Quarantined] = []
+
+    def flush(kind: str) -> None:
+        tables = pending.pop(kind, [])
+        objs = pending_objs.pop(kind, [])
+        if tables:
+            uri = lake.bronze(source.name, kind)
+            already = _objects_in(uri, lake, [o.sha256 for o in objs])
+            fresh = [t for t in tables if t.column("_object_sha256")[0].as_py() not in already]
+            if fresh:
+                table = pa.concat_tables(fresh, promote_options="permissive")
+                delta.append(uri, table, lake.delta_options())
+                stats.tables[kind] = stats.tables.get(kind, 0) + table.num_rows
+        # quarantine first, then the manifest: an object is marked done only after all of it is safe
+        quarantine.write(lake, q_items, batch_id)
+        q_items.clear()
+        manifest.record(lake, done_events.pop(kind, []))
+
+    for o in todo:
+        ref = ObjectRef(lake.tenant, source.name, o.sha256, o.original_name, o.received_at, batch_id)
+        data = lake.storage.read_bytes(o.key)
+        if spec is not None:
+            kinds = list(getattr(spec, "kinds", {}))
+            out = delimited.to_bronze(data, source.format, spec.kind_for(o.original_name), kinds, ref)  # type: ignore[attr-defined]
+        else:
+            out = fhir.to_bronze(data, ref)
+        stats.objects += 1
+        q_items.extend(out.quarantined)
+        if out.table is None:
+            stats.quarantined_objects += 1
+            reason = out.quarantined[0].reason if out.quarantined else "unreadable"
+            done_events[""].append(_event(o, "quarantined", reason, batch_id))
+        else:
+            assert out.kind is not None
+            stats.rows += out.table.num_rows
+            stats.quarantined_records += len(out.quarantined)
+            pending[out.kind].append(out.table)
+            pending_objs[out.kind].append(o)
+            note = f"{out.table.num_rows} records to {source.name}__{out.kind}; {len(out.quarantined)} quarantined"
+            done_events[out.kind].append(_event(o, "bronzed", note, batch_id))
+            if sum(t.num_rows for t in pending[out.kind]) >= FLUSH_ROWS:
+                flush(out.kind)
+        if on_object:
+            on_object()
+    for kind in [*pending, *done_events]:
+        flush(kind)
+    return stats
+
+
+def _objects_in(uri: str, lake: TenantLake, shas: list[str]) -> set[str]:
+    t = delta.read(uri, columns=["_object_sha256"], filter=pc.field("_object_sha256").isin(shas), options=lake.delta_options())
+    return set() if t is None else set(t.column("_object_sha256").unique().to_pylist())
+
+
+def _event(o: manifest.ObjectInfo, event: str, reason: str | None, batch_id: str) -> manifest.Event:
+    return manifest.Event(o.source, o.sha256, o.key, o.original_name, o.size, o.received_at, event, reason, batch_id)

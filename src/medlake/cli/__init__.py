@@ -1,0 +1,1 @@
+"""medlake.cli."""

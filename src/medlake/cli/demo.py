@@ -1,0 +1,68 @@
+"""The report `medlake demo` prints: what landed, rows per layer, quarantine, timings, one Patient 360."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Console
+from rich.panel import Panel
+from rich.table import Table
+
+from medlake.cli.output import _fmt, summary_tables
+from medlake.config import ProjectConfig
+from medlake.lake.catalog import connect
+from medlake.pipeline import RunSummary, open_lake
+
+
+def print_demo_report(console: Console, project: ProjectConfig, summary: RunSummary, synth_s: float) -> None:
+    console.print(f"[bold]medlake demo[/] · synthesized sources in {synth_s:,.1f}s · lake at {summary.lake_root}")
+    for t in summary_tables(summary):
+        console.print(t)
+    con = connect(open_lake(project, summary.tenant))
+    _quarantine(console, con)
+    _patient_360(console, con)
+    console.print(
+        f'Query it: medlake sql -c {project.base_dir}/medlake.yaml "select * from gold.patient_360 limit 5"'
+    )
+
+
+def _quarantine(console: Console, con: Any) -> None:
+    try:
+        rows = con.execute(
+            "select source, stage, object_name, position, reason from meta.quarantine "
+            "order by source, object_name, record_index limit 12"
+        ).fetchall()
+        total = con.execute("select count(*) from meta.quarantine").fetchone()[0]
+    except Exception:
+        rows, total = [], 0
+    t = Table(title=f"quarantined: {total:,} item(s) (first {len(rows)})")
+    for c in ("source", "stage", "object", "position", "reason"):
+        t.add_column(c, overflow="fold")
+    for r in rows:
+        t.add_row(*(str(v) for v in r))
+    console.print(t)
+
+
+def _patient_360(console: Console, con: Any) -> None:
+    try:
+        cur = con.execute(
+            "select * from gold.patient_360 order by coalesce(encounter_count_12m, 0) desc, patient_id limit 1"
+        )
+    except Exception:
+        try:
+            cur = con.execute("select * from gold.patient_360 limit 1")
+        except Exception as e:
+            console.print(f"(no gold.patient_360: {type(e).__name__})")
+            return
+    cols = [d[0] for d in cur.description]
+    row = cur.fetchone()
+    if row is None:
+        console.print("(gold.patient_360 is empty)")
+        return
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(style="bold")
+    grid.add_column(overflow="fold")
+    for c, v in zip(cols, row, strict=True):
+        if v is not None and v != [] and v != "":
+            grid.add_row(c, _fmt(v))
+    console.print(Panel(grid, title="a sample Patient 360 (synthetic)"))

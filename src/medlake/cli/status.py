@@ -1,0 +1,56 @@
+"""`medlake status`: per tenant and source, the last run and row counts per layer."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.table import Table
+
+from medlake.config import ProjectConfig
+from medlake.lake.catalog import connect
+from medlake.pipeline import open_lake
+
+
+def print_status(console: Console, project: ProjectConfig, tenant: str) -> None:
+    cfg = project.tenant(tenant)
+    con = connect(open_lake(project, tenant))
+    tables = {r[0] + "." + r[1] for r in con.execute("select schema_name, view_name from duckdb_views() where not internal").fetchall()}
+    t = Table(title=f"tenant {tenant}")
+    for c in ("source", "kind", "last run", "status", "objects", "bronze rows", "silver resources", "quarantined"):
+        t.add_column(c, justify="left" if c in ("source", "kind", "last run", "status") else "right")
+    for src in cfg.sources:
+        last, st = "never", ""
+        if "meta.runs" in tables:
+            r = con.execute(
+                "select started_at, status from meta.runs where source = ? order by started_at desc limit 1", [src.name]
+            ).fetchone()
+            if r:
+                last, st = f"{r[0]:%Y-%m-%d %H:%M:%S}Z", r[1]
+        objects = _one(con, tables, "meta.manifest", "select count(distinct object_sha256) from meta.manifest where source = ?", src.name)
+        bronze = sum(
+            _one(con, tables, name, f'select count(*) from {name.split(".")[0]}."{name.split(".")[1]}"', None)
+            for name in sorted(tables)
+            if name.startswith(f"bronze.{src.name}__")
+        )
+        silver = sum(
+            _one(con, tables, name, f"select count(*) from {name} where source = ?", src.name)
+            for name in sorted(tables)
+            if name.startswith("silver.") and not name.endswith("_history")
+        )
+        q = _one(con, tables, "meta.quarantine", "select count(*) from meta.quarantine where source = ?", src.name)
+        t.add_row(src.name, src.kind, last, st, f"{objects:,}", f"{bronze:,}", f"{silver:,}", f"{q:,}")
+    console.print(t)
+    gold = sorted(n for n in tables if n.startswith("gold."))
+    if gold:
+        g = Table(title="gold")
+        g.add_column("mart")
+        g.add_column("rows", justify="right")
+        for name in gold:
+            g.add_row(name, f"{_one(con, tables, name, f'select count(*) from {name}', None):,}")
+        console.print(g)
+
+
+def _one(con: object, tables: set[str], name: str, query: str, param: str | None) -> int:
+    if name not in tables:
+        return 0
+    r = con.execute(query, [param] if param is not None else []).fetchone()  # type: ignore[attr-defined]
+    return int(r[0]) if r else 0

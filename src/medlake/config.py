@@ -1,0 +1,281 @@
+"""Project, tenant and source configuration (`medlake.yaml`).
+
+The models are typed and documented field by field; `load_config` turns any problem into a
+`ConfigError` naming the file, line and key and saying what is allowed. Config objects are
+frozen: nothing in medlake mutates what the user wrote.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from medlake.errors import ConfigError
+
+SourceKind = Literal["delimited", "fhir", "hl7v2", "x12"]
+SOURCE_KINDS: tuple[str, ...] = ("delimited", "fhir", "hl7v2", "x12")
+_NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class FormatOptions(_Frozen):
+    """How to read a delimited source's bytes."""
+
+    delimiter: str = Field(",", description="Field delimiter; may be several characters, e.g. `^|^`.")
+    quote: str | None = Field('"', description="Quote character, or null for none.")
+    header: bool = Field(True, description="First line holds the column names.")
+    columns: tuple[str, ...] | None = Field(
+        None, description="Column names when the file has no header line."
+    )
+    encoding: str = Field(
+        "auto", description="`auto` detects BOMs (UTF-8/16/32) and falls back to UTF-8."
+    )
+
+    @field_validator("delimiter")
+    @classmethod
+    def _delimiter_not_empty(cls, v: str) -> str:
+        if not v or v in ("\n", "\r"):
+            raise ValueError("must be one or more characters other than a line break")
+        return v
+
+    @model_validator(mode="after")
+    def _columns_when_no_header(self) -> FormatOptions:
+        if not self.header and not self.columns:
+            raise ValueError("`columns` is required when `header` is false")
+        return self
+
+
+class SourceConfig(_Frozen):
+    """One feed of one tenant."""
+
+    name: str = Field(description="Short name, lower-case letters, digits and `_`.")
+    kind: SourceKind = Field(description="Format family: delimited, fhir, hl7v2 or x12.")
+    location: str = Field(
+        description="Folder, file or glob the feed's files are read from; relative to the config file."
+    )
+    system: str | None = Field(
+        None, description="Source system URI put in `meta.source`; default `urn:medlake:<tenant>:<source>`."
+    )
+    timezone: str | None = Field(
+        None, description="IANA zone of naive timestamps in this source; default: the tenant's."
+    )
+    mapping: str | None = Field(
+        None, description="Delimited sources: a shipped mapping spec name or a path to a YAML spec."
+    )
+    format: FormatOptions = Field(default_factory=FormatOptions)
+
+    @field_validator("name")
+    @classmethod
+    def _valid_name(cls, v: str) -> str:
+        if not _NAME.match(v):
+            raise ValueError("must start with a letter and use only a-z, 0-9 and `_`")
+        return v
+
+    @field_validator("timezone")
+    @classmethod
+    def _valid_zone(cls, v: str | None) -> str | None:
+        return _check_zone(v)
+
+    @model_validator(mode="after")
+    def _mapping_for_delimited(self) -> SourceConfig:
+        if self.kind == "delimited" and not self.mapping:
+            raise ValueError("delimited sources need `mapping` (a shipped spec name or a YAML path)")
+        return self
+
+
+class TenantConfig(_Frozen):
+    """One customer: its own lake root and sources."""
+
+    name: str = Field(description="Short name, lower-case letters, digits and `_`.")
+    timezone: str = Field("UTC", description="Default IANA zone for naive source timestamps.")
+    sources: tuple[SourceConfig, ...] = ()
+
+    @field_validator("name")
+    @classmethod
+    def _valid_name(cls, v: str) -> str:
+        if not _NAME.match(v):
+            raise ValueError("must start with a letter and use only a-z, 0-9 and `_`")
+        return v
+
+    @field_validator("timezone")
+    @classmethod
+    def _valid_zone(cls, v: str) -> str:
+        _check_zone(v)
+        return v
+
+    @model_validator(mode="after")
+    def _unique_sources(self) -> TenantConfig:
+        seen: set[str] = set()
+        for s in self.sources:
+            if s.name in seen:
+                raise ValueError(f"source `{s.name}` is declared twice")
+            seen.add(s.name)
+        return self
+
+    def source(self, name: str) -> SourceConfig:
+        for s in self.sources:
+            if s.name == name:
+                return s
+        known = ", ".join(f"`{s.name}`" for s in self.sources) or "none"
+        raise ConfigError(
+            f"tenant `{self.name}` has no source `{name}`; its sources are: {known}",
+            tenant=self.name,
+            source=name,
+        )
+
+    def zone_of(self, source: SourceConfig) -> str:
+        return source.timezone or self.timezone
+
+    def system_of(self, source: SourceConfig) -> str:
+        return source.system or f"urn:medlake:{self.name}:{source.name}"
+
+
+class ProjectConfig(_Frozen):
+    """The whole `medlake.yaml`."""
+
+    lake: str = Field("./lake", description="Lake root: a folder (relative to this file) or `s3://bucket/prefix`.")
+    storage_options: dict[str, str] = Field(
+        default_factory=dict, description="Options for object storage (e.g. AWS_ENDPOINT_URL)."
+    )
+    tenants: tuple[TenantConfig, ...] = ()
+    base_dir: str = Field(".", description="Set by the loader: the folder of the config file.", exclude=True)
+
+    @model_validator(mode="after")
+    def _unique_tenants(self) -> ProjectConfig:
+        seen: set[str] = set()
+        for t in self.tenants:
+            if t.name in seen:
+                raise ValueError(f"tenant `{t.name}` is declared twice")
+            seen.add(t.name)
+        return self
+
+    def tenant(self, name: str) -> TenantConfig:
+        for t in self.tenants:
+            if t.name == name:
+                return t
+        known = ", ".join(f"`{t.name}`" for t in self.tenants) or "none"
+        raise ConfigError(f"no tenant `{name}`; tenants are: {known}", tenant=name)
+
+    def lake_uri(self) -> str:
+        if "://" in self.lake:
+            return self.lake.rstrip("/")
+        return str((Path(self.base_dir) / self.lake).resolve())
+
+    def resolve_location(self, location: str) -> str:
+        if "://" in location or Path(location).is_absolute():
+            return location
+        return str((Path(self.base_dir) / location).resolve())
+
+
+def _check_zone(v: str | None) -> str | None:
+    if v is None:
+        return v
+    try:
+        ZoneInfo(v)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"`{v}` is not an IANA time zone (e.g. `America/New_York`, `UTC`)") from None
+    return v
+
+
+def _line_index(node: yaml.Node, path: tuple[Any, ...], out: dict[tuple[Any, ...], int]) -> None:
+    out[path] = node.start_mark.line + 1
+    if isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            k = key.value
+            out[(*path, k)] = key.start_mark.line + 1
+            _line_index(value, (*path, k), out)
+            out[(*path, k)] = key.start_mark.line + 1
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            _line_index(item, (*path, i), out)
+
+
+def _line_for(loc: tuple[Any, ...], lines: dict[tuple[Any, ...], int]) -> int | None:
+    for n in range(len(loc), -1, -1):
+        if loc[:n] in lines:
+            return lines[loc[:n]]
+    return None
+
+
+def _dotted(loc: tuple[Any, ...]) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "(top level)"
+
+
+def parse_config(text: str, *, path: str = "medlake.yaml") -> ProjectConfig:
+    """Parse config text; errors name `path`, the line and the key."""
+    try:
+        node = yaml.compose(text)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else None
+        raise ConfigError(
+            f"{path}:{line or '?'}: not valid YAML ({getattr(e, 'problem', e)})", file=path, line=line
+        ) from None
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}:1: the top level must be a mapping with `lake` and `tenants`", file=path, line=1)
+    lines: dict[tuple[Any, ...], int] = {}
+    if node is not None:
+        _line_index(node, (), lines)
+    base = str(Path(path).resolve().parent)
+    try:
+        return ProjectConfig.model_validate({**data, "base_dir": base})
+    except ValidationError as e:
+        first = e.errors()[0]
+        loc = tuple(p for p in first["loc"] if p not in ("function-after",))
+        # pydantic may append the failing union member or validator name; trim to keys we know
+        line = _line_for(loc, lines)
+        key = _dotted(loc)
+        msg = first["msg"].removeprefix("Value error, ")
+        if first["type"] == "extra_forbidden":
+            msg = f"unknown key `{loc[-1]}`" + _did_you_mean(str(loc[-1]), loc[:-1])
+        elif first["type"] == "literal_error":
+            msg = f"{msg}; got `{first.get('input')}`"
+        more = f" (and {len(e.errors()) - 1} more problem(s))" if len(e.errors()) > 1 else ""
+        raise ConfigError(
+            f"{path}:{line or '?'}: `{key}`: {msg}{more}", file=path, line=line, key=key
+        ) from None
+
+
+def _did_you_mean(name: str, parent: tuple[Any, ...]) -> str:
+    import difflib
+
+    depth = [p for p in parent if not isinstance(p, int)]
+    model: type[BaseModel] = ProjectConfig
+    for part in depth:
+        field = model.model_fields.get(str(part))
+        if field is None:
+            break
+        ann = field.annotation
+        inner = getattr(ann, "__args__", (ann,))
+        nxt = next((a for a in inner if isinstance(a, type) and issubclass(a, BaseModel)), None)
+        if nxt is None:
+            break
+        model = nxt
+    allowed = [k for k in model.model_fields if k != "base_dir"]
+    close = difflib.get_close_matches(name, allowed, n=1)
+    hint = f"; did you mean `{close[0]}`?" if close else ""
+    return f"{hint} Allowed keys: {', '.join(allowed)}"
+
+
+def load_config(path: str | Path = "medlake.yaml") -> ProjectConfig:
+    p = Path(path)
+    if not p.exists():
+        raise ConfigError(
+            f"config file `{p}` not found; looked in {p.resolve()}. Create one with `medlake init`.",
+            file=str(p),
+        )
+    return parse_config(p.read_text(encoding="utf-8"), path=str(p))

@@ -1,0 +1,44 @@
+"""The gold stage: materialize the flat views from silver, then run the dbt project."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from medlake.lake import delta
+from medlake.lake.catalog import connect
+from medlake.lake.paths import TenantLake
+from medlake.lake.runlog import RunLog
+
+if TYPE_CHECKING:
+    from medlake.pipeline import Reporter
+
+
+def build_views(lake: TenantLake, log: RunLog, rep: Reporter, details: dict[str, Any]) -> None:
+    from medlake.silver.views import flat
+
+    con = connect(lake, gold=False)
+    flat.ensure_silver_tables(con)
+    rep.start("gold", "views", len(flat.VIEWS))
+    views: dict[str, int] = {}
+    for name in flat.VIEWS:
+        with log.step("views", None, f"views.{name}") as step:
+            table = flat.materialize(con, name)
+            delta.overwrite(lake.view(name), table, lake.delta_options())
+            step.rows_out = views[name] = table.num_rows
+        rep.advance()
+    rep.finish()
+    con.close()
+    details["views"] = views
+
+
+def build_gold(lake: TenantLake, log: RunLog, rep: Reporter, details: dict[str, Any]) -> None:
+    from medlake.gold.runner import run_gold
+
+    build_views(lake, log, rep, details)
+    rep.start("gold", "dbt build", None)
+    with log.step("gold", None, "gold/gold.duckdb") as step:
+        result = run_gold(lake.root, views_root=lake.uri("silver/views"))
+        step.rows_out = sum(result.row_counts.values())
+    rep.finish()
+    details["marts"] = dict(result.row_counts)
+    details["tests"] = {"passed": result.tests_passed, "failed": result.tests_failed}

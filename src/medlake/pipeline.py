@@ -1,0 +1,151 @@
+"""`run(project, tenant, stages, sources)` — the one core that the CLI and Dagster both call.
+
+Stages, in order (each reads only the layer before it):
+
+    land    sources → landing (content-addressed, immutable) + manifest
+    bronze  landing → bronze (as-is records with lineage); bad records quarantined
+    silver  bronze → FHIR R4 resources (current + history)
+    gold    silver → flat views → dbt marts in gold/gold.duckdb
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from medlake.config import ProjectConfig, SourceConfig, TenantConfig
+from medlake.errors import ConfigError
+from medlake.lake.paths import TenantLake
+from medlake.lake.runlog import RunLog, new_run_id
+
+STAGES: tuple[str, ...] = ("land", "bronze", "silver", "gold")
+
+
+class Reporter(Protocol):
+    """Progress hooks; the CLI draws Rich progress bars with them. Counts only, no values."""
+
+    def start(self, stage: str, label: str, total: int | None) -> None: ...
+    def advance(self, n: int = 1) -> None: ...
+    def finish(self) -> None: ...
+
+
+class NullReporter:
+    def start(self, stage: str, label: str, total: int | None) -> None:
+        pass
+
+    def advance(self, n: int = 1) -> None:
+        pass
+
+    def finish(self) -> None:
+        pass
+
+
+@dataclass
+class StageResult:
+    stage: str
+    seconds: float = 0.0
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class RunSummary:
+    run_id: str
+    tenant: str
+    lake_root: str
+    stages: list[StageResult] = field(default_factory=list)
+
+    def stage(self, name: str) -> StageResult | None:
+        return next((s for s in self.stages if s.stage == name), None)
+
+
+def open_lake(project: ProjectConfig, tenant: str) -> TenantLake:
+    return TenantLake.open(project.lake_uri(), tenant, project.storage_options)
+
+
+def run(
+    project: ProjectConfig,
+    tenant_name: str,
+    stages: Sequence[str] = STAGES,
+    sources: Sequence[str] | None = None,
+    reporter: Reporter | None = None,
+) -> RunSummary:
+    """Run `stages` for one tenant (optionally only some of its sources)."""
+    unknown = [s for s in stages if s not in STAGES]
+    if unknown:
+        raise ConfigError(f"unknown stage(s) {', '.join(unknown)}; stages are: {', '.join(STAGES)}")
+    rep = reporter or NullReporter()
+    tenant = project.tenant(tenant_name)
+    selected = [tenant.source(s) for s in sources] if sources else list(tenant.sources)
+    lake = open_lake(project, tenant_name)
+    run_id = new_run_id()
+    log = RunLog(lake, run_id)
+    summary = RunSummary(run_id, tenant_name, lake.root)
+    for stage in STAGES:
+        if stage not in stages:
+            continue
+        t0 = time.perf_counter()
+        result = StageResult(stage)
+        _STAGE_FUNCS[stage](project, tenant, selected, lake, log, rep, result)
+        result.seconds = time.perf_counter() - t0
+        summary.stages.append(result)
+    return summary
+
+
+def _land(project: ProjectConfig, tenant: TenantConfig, sources: list[SourceConfig], lake: TenantLake,
+          log: RunLog, rep: Reporter, result: StageResult) -> None:
+    from medlake.lake.landing import LandingStore
+    from medlake.sources.files import find_files, land_files
+
+    store = LandingStore(lake)
+    for src in sources:
+        location = project.resolve_location(src.location)
+        total = sum(1 for _ in find_files(location))
+        rep.start("land", f"land {src.name}", total)
+        with log.step("land", src.name, f"landing/{src.name}") as step:
+            landed = land_files(store, src.name, location, on_file=lambda _f: rep.advance())
+            store.flush()
+            step.rows_in = total
+            step.rows_out = sum(1 for x in landed if x.new)
+        rep.finish()
+        result.details[src.name] = {"files": total, "new": step.rows_out, "duplicates": sum(1 for x in landed if not x.new)}
+
+
+def _bronze(project: ProjectConfig, tenant: TenantConfig, sources: list[SourceConfig], lake: TenantLake,
+            log: RunLog, rep: Reporter, result: StageResult) -> None:
+    from medlake.bronze.stage import run_bronze
+    from medlake.lake import manifest
+
+    for src in sources:
+        todo = sum(1 for o in manifest.objects(lake, src.name).values() if o.status == "landed")
+        rep.start("bronze", f"bronze {src.name}", todo)
+        with log.step("bronze", src.name, f"bronze/{src.name}__*") as step:
+            stats = run_bronze(project, tenant, src, lake, log.run_id, on_object=rep.advance)
+            step.rows_in, step.rows_out = stats.objects, stats.rows
+            step.quarantined = stats.quarantined_records + stats.quarantined_objects
+        rep.finish()
+        result.details[src.name] = stats.__dict__
+
+
+def _silver(project: ProjectConfig, tenant: TenantConfig, sources: list[SourceConfig], lake: TenantLake,
+            log: RunLog, rep: Reporter, result: StageResult) -> None:
+    from medlake.silver.stage import run_silver
+
+    for src in sources:
+        rep.start("silver", f"silver {src.name}", None)
+        with log.step("silver", src.name, "silver/fhir") as step:
+            stats = run_silver(project, tenant, src, lake, log.run_id, on_rows=rep.advance)
+            step.rows_in, step.rows_out, step.quarantined = stats.rows_in, stats.inserted + stats.updated, stats.quarantined
+        rep.finish()
+        result.details[src.name] = stats.__dict__
+
+
+def _gold(project: ProjectConfig, tenant: TenantConfig, sources: list[SourceConfig], lake: TenantLake,
+          log: RunLog, rep: Reporter, result: StageResult) -> None:
+    from medlake.gold.stage import build_gold
+
+    build_gold(lake, log, rep, result.details)
+
+
+_STAGE_FUNCS = {"land": _land, "bronze": _bronze, "silver": _silver, "gold": _gold}

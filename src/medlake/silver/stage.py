@@ -1,0 +1,198 @@
+"""The silver stage: bronze rows not yet consumed → FHIR resources in the silver store.
+
+Objects are consumed in arrival order so later corrections become later versions. The
+progress mark is written only after the store, so a killed run repeats work but never
+loses or duplicates it (the store is idempotent).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from medlake.bronze.records import LINEAGE
+from medlake.config import ProjectConfig, SourceConfig, TenantConfig
+from medlake.lake import delta, quarantine
+from medlake.lake.paths import TenantLake
+from medlake.silver import progress, store
+
+CHUNK_ROWS = 250_000
+
+
+@dataclass
+class SilverStats:
+    rows_in: int = 0
+    resources: int = 0
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    quarantined: int = 0
+    by_type: dict[str, int] = field(default_factory=dict)
+
+    def add(self, s: store.StoreStats) -> None:
+        self.inserted += s.inserted
+        self.updated += s.updated
+        self.unchanged += s.unchanged
+        for k, v in s.by_type.items():
+            self.by_type[k] = self.by_type.get(k, 0) + v
+
+
+def _pending_chunks(lake: TenantLake, uri: str, done: set[str]) -> Iterator[tuple[list[str], pa.Table]]:
+    """Bronze rows of objects not yet consumed, whole objects per chunk, in arrival order."""
+    meta = delta.read(uri, columns=["_object_sha256", "_landed_at", "_object_name"], options=lake.delta_options())
+    if meta is None:
+        return
+    objs: dict[str, tuple[Any, str, int]] = {}
+    for sha, at, name in zip(*(meta.column(c).to_pylist() for c in ("_object_sha256", "_landed_at", "_object_name")), strict=True):
+        if sha in done:
+            continue
+        prev = objs.get(sha)
+        objs[sha] = (at, name, (prev[2] if prev else 0) + 1)
+    order = sorted(objs, key=lambda s: (objs[s][0], objs[s][1]))
+    chunk: list[str] = []
+    rows = 0
+    for sha in order:
+        chunk.append(sha)
+        rows += objs[sha][2]
+        if rows >= CHUNK_ROWS:
+            yield chunk, _read(lake, uri, chunk)
+            chunk, rows = [], 0
+    if chunk:
+        yield chunk, _read(lake, uri, chunk)
+
+
+def _read(lake: TenantLake, uri: str, shas: list[str]) -> pa.Table:
+    t = delta.read(uri, filter=pc.field("_object_sha256").isin(shas), options=lake.delta_options())
+    assert t is not None
+    rank = {s: i for i, s in enumerate(shas)}
+    order = pa.array([rank[s] for s in t.column("_object_sha256").to_pylist()])
+    t = t.append_column("__order", order)
+    return t.sort_by([("__order", "ascending"), ("_record_index", "ascending")]).drop(["__order"])
+
+
+def run_silver(
+    project: ProjectConfig,
+    tenant: TenantConfig,
+    source: SourceConfig,
+    lake: TenantLake,
+    batch_id: str,
+    on_rows: Callable[[int], None] | None = None,
+) -> SilverStats:
+    stats = SilverStats()
+    if source.kind == "delimited":
+        from medlake.bronze.stage import load_source_spec
+
+        spec: Any = load_source_spec(project, source)
+        for kind in spec.kinds:
+            _run_kind(lake, tenant, source, kind, batch_id, stats, on_rows, lambda t, k=kind: _map_delimited(spec, k, t, tenant, source))
+    elif source.kind == "fhir":
+        _run_kind(lake, tenant, source, "resources", batch_id, stats, on_rows, lambda t: _map_fhir(t, tenant, source))
+    return stats
+
+
+Mapper = Callable[[pa.Table], tuple[list[store.SilverRecord], list[quarantine.Quarantined]]]
+
+
+def _run_kind(
+    lake: TenantLake,
+    tenant: TenantConfig,
+    source: SourceConfig,
+    kind: str,
+    batch_id: str,
+    stats: SilverStats,
+    on_rows: Callable[[int], None] | None,
+    mapper: Mapper,
+) -> None:
+    uri = lake.bronze(source.name, kind)
+    done = progress.done(lake, "silver", source.name, kind)
+    for shas, table in _pending_chunks(lake, uri, done):
+        records, problems = mapper(table)
+        stats.rows_in += table.num_rows
+        stats.resources += len(records)
+        stats.quarantined += len(problems)
+        quarantine.write(lake, problems, batch_id)
+        stats.add(store.write(lake, tenant.name, records))
+        progress.mark(lake, "silver", source.name, kind, shas, batch_id)
+        if on_rows:
+            on_rows(table.num_rows)
+
+
+def _lineage(table: pa.Table) -> tuple[list[str], list[str], list[int], list[str]]:
+    return (
+        table.column("_object_sha256").to_pylist(),
+        table.column("_object_name").to_pylist(),
+        table.column("_record_index").to_pylist(),
+        table.column("_batch_id").to_pylist(),
+    )
+
+
+def _map_delimited(
+    spec: Any, kind: str, table: pa.Table, tenant: TenantConfig, source: SourceConfig
+) -> tuple[list[store.SilverRecord], list[quarantine.Quarantined]]:
+    from medlake.silver.mappings.delimited import MappingContext, map_rows
+
+    system = tenant.system_of(source)
+    ctx = MappingContext(
+        tenant=tenant.name,
+        source=source.name,
+        system=system,
+        timezone=tenant.zone_of(source),
+        systems={s.name: tenant.system_of(s) for s in tenant.sources},
+    )
+    data = table.drop([c for c in LINEAGE if c in table.column_names])
+    out = map_rows(spec, kind, data, ctx)
+    shas, names, idxs, batches = _lineage(table)
+    records = [
+        store.SilverRecord(
+            m.id, m.resource_type, m.resource, m.patient_id, source.name, system, m.source_id,
+            shas[m.record_index], names[m.record_index], idxs[m.record_index], batches[m.record_index],
+        )
+        for m in out.resources
+    ]
+    problems = []
+    for p in out.problems:
+        row = data.slice(p.record_index, 1).to_pylist()[0]
+        line = row.get("_line")
+        problems.append(
+            quarantine.Quarantined(
+                source.name, "silver", shas[p.record_index], names[p.record_index], idxs[p.record_index],
+                f"line {line}" if line is not None else f"record {idxs[p.record_index]}",
+                f"{names[p.record_index]}: line {line}: {p.message}",
+                orjson.dumps(row).decode(),
+            )
+        )
+    return records, problems
+
+
+def _map_fhir(table: pa.Table, tenant: TenantConfig, source: SourceConfig) -> tuple[list[store.SilverRecord], list[quarantine.Quarantined]]:
+    from medlake.silver.mappings.fhir_passthrough import FhirContext, map_object
+
+    system = tenant.system_of(source)
+    ctx = FhirContext(tenant.name, source.name, system)
+    records: list[store.SilverRecord] = []
+    problems: list[quarantine.Quarantined] = []
+    rows = table.to_pylist()
+    start = 0
+    while start < len(rows):
+        sha = rows[start]["_object_sha256"]
+        end = start
+        while end < len(rows) and rows[end]["_object_sha256"] == sha:
+            end += 1
+        obj_rows = rows[start:end]
+        name, batch = obj_rows[0]["_object_name"], obj_rows[0]["_batch_id"]
+        mapped, probs = map_object(obj_rows, ctx)
+        records.extend(
+            store.SilverRecord(m.id, m.resource_type, m.resource, m.patient_id, source.name, system, m.source_id, sha, name, m.record_index, batch)
+            for m in mapped
+        )
+        problems.extend(
+            quarantine.Quarantined(source.name, "silver", sha, name, p.record_index, p.position, f"{name}: {p.position}: {p.message}", None)
+            for p in probs
+        )
+        start = end
+    return records, problems
