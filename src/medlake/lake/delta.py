@@ -101,10 +101,12 @@ def merge(
         return {"num_target_rows_inserted": table.num_rows}
 
     predicate = " AND ".join(f"t.{c} = s.{c}" for c in on)
+    # merge_schema stays off: with a partial source schema delta-rs 1.6 nulls non-null columns
+    # of untouched rows in rewritten files; schema evolution happens on append instead.
 
     def run() -> dict[str, Any]:
         dt = DeltaTable(uri, storage_options=options or None)
-        m = dt.merge(table, predicate=predicate, source_alias="s", target_alias="t", merge_schema=True)
+        m = dt.merge(table, predicate=predicate, source_alias="s", target_alias="t")
         if update and update_set is not None:
             m = m.when_matched_update(updates=update_set, predicate=update_when)
         elif update:

@@ -16,16 +16,25 @@ from __future__ import annotations
 
 import random
 import re
-from collections.abc import Iterator
-from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import IO
 
-from medlake.synth.model import Claim, ClaimLine, Coverage, PersonHistory, Registration
+from medlake.synth.model import Claim, Coverage, PersonHistory
 from medlake.synth.truth import TruthWriter
 from medlake.synth.x12_build import Interchange, Separators, amount
+from medlake.synth.x12_claims import (
+    CLEARINGHOUSE,
+    SUBMITTER,
+    Cas,
+    Remit,
+    Subscriber,
+    adjudicate,
+    set_835,
+    set_837,
+)
 
 __all__ = ["ClaimsEmitter"]
 
@@ -38,88 +47,10 @@ REVERSAL_RATE = 0.02
 INTEREST_RATE = 0.1
 """Share of payments with a PLB L6 interest line."""
 
-SUBMITTER = ("MEDLAKE BILLING", "MEDLAKE01")
-CLEARINGHOUSE = ("CLEARINGHOUSE", "CLRHOUSE01")
 FILING = {"medicare": "MB", "medicaid": "MC", "commercial": "CI"}
-GUIDES = {"P": "005010X222A1", "I": "005010X223A2"}
-CENT = Decimal("0.01")
+GUIDES = {"P": "005010X222A1", "I": "005010X223A2", "835": "005010X221A1"}
+HOLDER_NAMES = ("JAMES", "MARY", "ROBERT", "PATRICIA", "JOHN", "JENNIFER", "MICHAEL", "LINDA")
 
-
-def D(x: float) -> Decimal:
-    """A float amount from the model as exact cents."""
-    return Decimal(str(x)).quantize(CENT)
-
-
-# -- adjustments and balancing ----------------------------------------------------------------
-@dataclass(slots=True)
-class Cas:
-    group: str
-    reason: str
-    amount: Decimal
-
-
-def _balanced(adjs: tuple[tuple[str, str, float], ...], gap: Decimal) -> list[Cas]:
-    """The model's adjustments, plus a CO-45 for any remainder so that Σ = `gap`."""
-    out = [Cas(g, r, D(a)) for g, r, a in adjs if D(a) != 0]
-    rest = gap - sum((c.amount for c in out), Decimal(0))
-    if rest != 0:
-        same = next((c for c in out if c.group == "CO" and c.reason == "45"), None)
-        if same is not None:
-            same.amount += rest
-        else:
-            out.append(Cas("CO", "45", rest))
-    return [c for c in out if c.amount != 0]
-
-
-@dataclass(slots=True)
-class Remit:
-    """One claim as the payer adjudicated it, with adjustments that balance."""
-
-    claim: Claim
-    reg: Registration
-    person_id: str
-    filing: str
-    status: str  # CLP02
-    lines: list[tuple[ClaimLine, Decimal, Decimal, list[Cas]]]  # line, charge, paid, CAS
-    claim_cas: list[Cas]
-    icn: str
-    sign: int = 1  # -1 for a reversal
-
-    @property
-    def charge(self) -> Decimal:
-        return sum((c for _, c, _, _ in self.lines), Decimal(0)) * self.sign
-
-    @property
-    def paid(self) -> Decimal:
-        return sum((p for _, _, p, _ in self.lines), Decimal(0)) * self.sign
-
-    def all_cas(self) -> Iterator[Cas]:
-        yield from self.claim_cas
-        for _, _, _, cas in self.lines:
-            yield from cas
-
-    @property
-    def patient_resp(self) -> Decimal:
-        return sum((c.amount for c in self.all_cas() if c.group == "PR"), Decimal(0)) * self.sign
-
-
-def _adj(a: object) -> tuple[str, str, float]:
-    from medlake.synth.model import Adjustment
-
-    assert isinstance(a, Adjustment)
-    return (a.group, a.reason, a.amount)
-
-
-def adjudicate(claim: Claim, reg: Registration, person_id: str, filing: str, icn: str) -> Remit:
-    """Line paid/charges from the model; CAS made to balance (model remainders → CO-45)."""
-    lines = []
-    for ln in claim.lines:
-        charge, paid = D(ln.charge), D(ln.paid)
-        lines.append((ln, charge, paid, _balanced(tuple(_adj(a) for a in ln.adjustments), charge - paid)))
-    line_gap = sum((c - p - sum((x.amount for x in cas), Decimal(0)) for _, c, p, cas in lines), Decimal(0))
-    claim_cas = _balanced(tuple(_adj(a) for a in claim.claim_adjustments), line_gap)
-    status = "4" if claim.status == "denied" else "1"
-    return Remit(claim, reg, person_id, filing, status, lines, claim_cas, icn)
 
 
 # -- files -----------------------------------------------------------------------------------
@@ -131,6 +62,7 @@ class X12Stream:
     prefix: str
     functional_id: str
     guide: str
+    sender: tuple[str, str]
     receiver: tuple[str, str]
     counter: list[int]  # shared ISA13 counter of the emitter
     per_file: int
@@ -150,11 +82,11 @@ class X12Stream:
             self.path = self.folder / f"{self.prefix}_{self.files:04d}.x12"
             self._f = self.path.open("w", encoding="utf-8", newline="")
             self.ic = Interchange(
-                self.s, sender=("ZZ", SUBMITTER[1]), receiver=self.receiver,
+                self.s, sender=self.sender, receiver=self.receiver,
                 control_number=self.counter[0], when=when,
             )  # fmt: skip
             self._f.write(self.ic.header())
-            self._f.write(self.ic.begin_group(self.functional_id, SUBMITTER[1], self.receiver[1], self.guide))
+            self._f.write(self.ic.begin_group(self.functional_id, self.sender[1], self.receiver[1], self.guide))
             self._in_file = 0
         return self.ic
 
@@ -190,10 +122,6 @@ def bump_first_se(path: Path) -> str:
     return m.group(2)
 
 
-def ymd(d: date | datetime) -> str:
-    return d.strftime("%Y%m%d")
-
-
 def at_noon(d: date) -> datetime:
     return datetime.combine(d, time(12, 0))
 
@@ -202,4 +130,166 @@ def _coverage(history: PersonHistory, payer_id: str) -> Coverage | None:
     return next((c for c in history.coverages if c.payer_id == payer_id), None)
 
 
-from medlake.synth.emit_x12_claims import ClaimsEmitter  # noqa: E402
+
+class ClaimsEmitter:
+    """The billing system's 837s and the payers' 835s, through one clearinghouse."""
+
+    source = "claims"
+
+    def __init__(self, out: Path, seed: int) -> None:
+        self.pick = random.Random(f"{seed}:claims")
+        folder = out / self.source
+        isa = [0]
+        us, ch = ("ZZ", SUBMITTER[1]), ("ZZ", CLEARINGHOUSE[1])
+        self.streams = {
+            "P": X12Stream(folder, "837p", "HC", GUIDES["P"], us, ch, isa, CLAIMS_PER_FILE),
+            "I": X12Stream(folder, "837i", "HC", GUIDES["I"], us, ch, isa, CLAIMS_PER_FILE),
+        }
+        self.remits = X12Stream(folder, "835", "HP", GUIDES["835"], ch, us, isa, REMITS_PER_FILE)
+        self.se_target = self.pick.randint(1, 20)  # the 837P set whose SE01 is wrong
+        self.unbalanced_target = self.pick.randint(1, 40)  # the CLP that does not balance
+        self.se_done = False
+        self.p_sets = 0
+        self.unbalanced_done = False
+        self.clps = 0
+        self.payments = 0
+        self.icns = 0
+        self._buffer: dict[tuple[str, str], list[Remit]] = {}
+        self._waiting: dict[tuple[str, str], list[Remit]] = {}  # reversals chosen, not yet due
+        self._ready: dict[tuple[str, str], list[Remit]] = {}  # reversals due in the next payment
+        self._payee: dict[tuple[str, str], tuple[tuple[str, str], Claim]] = {}
+
+    # -- 837 ------------------------------------------------------------------------------
+    def emit(self, history: PersonHistory, rng: random.Random, truth: TruthWriter) -> None:
+        reg = history.registration(self.source)
+        if reg is None:
+            return
+        groups: dict[tuple[str, str, str, str], list[Claim]] = {}
+        for c in history.claims:
+            cov = _coverage(history, c.payer_id)
+            if self.source not in getattr(c, "sources", (self.source,)) or not c.lines:
+                continue
+            if cov is not None and cov.payer_type == "selfpay":
+                continue
+            kind = "I" if c.claim_type == "institutional" else "P"
+            groups.setdefault((kind, c.billing.npi, c.payer_id, c.member_id), []).append(c)
+        for (kind, _, payer_id, _), claims in groups.items():
+            cov = _coverage(history, payer_id)
+            sub = Subscriber(
+                reg=reg, member_id=claims[0].member_id, group_number=cov.group_number if cov else "",
+                relationship=cov.relationship if cov else "18",
+                filing=FILING.get(cov.payer_type, "CI") if cov else "CI",
+                payer_id=payer_id, payer_name=claims[0].payer_name,
+                holder_given=rng.choice(HOLDER_NAMES),
+            )  # fmt: skip
+            for i in range(0, len(claims), CLAIMS_PER_SET):
+                self._write_837(kind, sub, claims[i : i + CLAIMS_PER_SET], history.person.person_id, truth)
+            for c in claims:
+                if c.paid_date is not None:
+                    self._queue_remit(adjudicate(c, reg, history.person.person_id, sub.filing, self._icn(c)), rng, truth)
+
+    def _write_837(self, kind: str, sub: Subscriber, claims: list[Claim], person_id: str, truth: TruthWriter) -> None:
+        stream = self.streams[kind]
+        when = at_noon(max(c.submitted for c in claims))
+        ic = stream.open(when)
+        assert stream.path is not None
+        rel = truth.rel(stream.path)
+        stream.write(ic.begin_set("837", stream.guide))
+        for seg in set_837(ic, kind, f"{ic.control_number}{ic.sets_total:04d}", when, sub, claims):
+            stream.write(seg)
+        if kind == "P":
+            self.p_sets += 1
+        miscount = 1 if kind == "P" and not self.se_done and self.p_sets >= self.se_target else 0
+        stream.write(ic.end_set(miscount=miscount))
+        if miscount:
+            self.se_done = True
+            self._se_defect(truth, rel, f"{ic.sets_total:04d}")
+        label = "837P" if kind == "P" else "837I"
+        for c in claims:
+            truth.patient_record(sub.reg, person_id, label, rel, c.claim_id, f"CLM01 {c.claim_id}")
+        stream.counted(len(claims))
+
+    def _se_defect(self, truth: TruthWriter, rel: str, st02: str) -> None:
+        truth.defect(
+            "x12_se_count", self.source, rel, f"ST02 {st02} SE01",
+            "SE01 is one more than the segments from ST to SE inclusive",
+        )  # fmt: skip
+
+    def _icn(self, c: Claim) -> str:
+        self.icns += 1
+        return c.payer_claim_control or f"{self.icns:013d}"
+
+    # -- 835 ------------------------------------------------------------------------------
+    def _queue_remit(self, r: Remit, rng: random.Random, truth: TruthWriter) -> None:
+        key = (r.claim.payer_id, r.claim.billing.npi)
+        self._payee.setdefault(key, ((r.claim.payer_id, r.claim.payer_name), r.claim))
+        self._buffer.setdefault(key, []).append(r)
+        if r.status == "1" and r.paid > 0 and rng.random() < REVERSAL_RATE:
+            self._waiting.setdefault(key, []).append(r)
+        if len(self._buffer[key]) >= REMITS_PER_PAYMENT:
+            self._pay(key, truth)
+
+    def _pay(self, key: tuple[str, str], truth: TruthWriter, *, force_defect: bool = False) -> None:
+        """Write one payment (835 set) of `key`'s buffered claims plus reversals now due."""
+        batch = self._buffer.pop(key, [])
+        for r in self._ready.pop(key, []):
+            self.icns += 1
+            batch += [replace(r, sign=-1), replace(r, icn=f"{r.icn}R{self.icns}")]
+        if key in self._waiting:
+            self._ready[key] = self._waiting.pop(key)
+        if not batch:
+            return
+        paid_on = max(r.claim.paid_date or r.claim.submitted for r in batch)
+        reversed_on = [r.claim.paid_date or r.claim.submitted for r in batch if r.sign < 0]
+        if reversed_on:  # a reversal comes at least two weeks after the original payment
+            paid_on = max(paid_on, max(reversed_on) + timedelta(days=14))
+        self.payments += 1
+        trace = f"EFT{self.payments:09d}"
+        plb = Decimal(0)
+        if self.pick.random() < INTEREST_RATE:
+            plb = -Decimal(self.pick.randint(50, 2500)) / 100  # L6 interest paid to the provider
+        payer, first = self._payee[key]
+        ic = self.remits.open(at_noon(paid_on))
+        assert self.remits.path is not None
+        rel = truth.rel(self.remits.path)
+        if force_defect or (not self.unbalanced_done and self.clps + len(batch) >= self.unbalanced_target):
+            i = 0 if force_defect else max(0, self.unbalanced_target - self.clps - 1)
+            batch[i] = self._unbalance(batch[i], rel, truth)
+        self.remits.write(ic.begin_set("835", GUIDES["835"]))
+        for seg in set_835(ic, trace, paid_on, batch, plb, payer, first.billing):
+            self.remits.write(seg)
+        self.remits.write(ic.end_set())
+        for r in batch:
+            k = r.icn if r.sign > 0 else f"{r.icn}/22"
+            truth.patient_record(r.reg, r.person_id, "835", rel, k, f"CLP07 {r.icn}" + (" CLP02 22" if r.sign < 0 else ""))
+        self.clps += len(batch)
+        self.remits.counted(len(batch))
+
+    def _unbalance(self, r: Remit, rel: str, truth: TruthWriter) -> Remit:
+        """The injected defect: one claim whose CAS no longer sums to charge − paid."""
+        self.unbalanced_done = True
+        delta = Decimal(self.pick.randint(100, 2000)) / 100
+        cas = [Cas(c.group, c.reason, c.amount) for c in r.claim_cas]
+        if cas:
+            cas[0].amount += delta
+        else:
+            cas.append(Cas("CO", "45", delta))
+        bad = replace(r, claim_cas=cas)
+        total = sum((c.amount for c in bad.all_cas()), Decimal(0)) * r.sign
+        truth.defect(
+            "x12_835_unbalanced", self.source, rel, f"CLP01 {r.claim.claim_id} CLP07 {r.icn}",
+            f"CLP03 − CLP04 = {amount(r.charge - r.paid)} but Σ CAS = {amount(total)}",
+        )  # fmt: skip
+        return bad
+
+    def close(self, truth: TruthWriter) -> None:
+        force = not self.unbalanced_done
+        while self._buffer or self._ready or self._waiting:
+            for key in list(dict.fromkeys([*self._buffer, *self._ready, *self._waiting])):
+                self._pay(key, truth, force_defect=force and not self.unbalanced_done)
+        for stream in self.streams.values():
+            last = stream.finish()
+            if stream is self.streams["P"] and not self.se_done and last is not None:
+                self.se_done = True
+                self._se_defect(truth, truth.rel(last), bump_first_se(last))
+        self.remits.finish()

@@ -300,7 +300,8 @@ class _CompiledKind:
 def _clean(value: Any) -> str | None:
     if value is None:
         return None
-    return value.strip() or None  # type: ignore[no-any-return]
+    text: str = value.strip()
+    return text or None
 
 
 def _const(value: Any) -> Getter:
@@ -752,14 +753,16 @@ def _render(parts: list[str | int]) -> Getter:
     if not any(isinstance(p, int) for p in parts):
         text = "".join(str(p) for p in parts).strip()
         return _const(text or None)
-    if len(parts) == 1:
-        (i,) = parts
+    first = parts[0]
+    if len(parts) == 1 and isinstance(first, int):
+        i = first
 
         def one(row: Row) -> str | None:
-            v = row[i]  # type: ignore[index]
+            v = row[i]
             if v is None:
                 return None
-            return v.strip() or None  # type: ignore[no-any-return]
+            text: str = v.strip()
+            return text or None
 
         return one
 

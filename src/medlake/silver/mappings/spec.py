@@ -113,7 +113,7 @@ _Loader.add_implicit_resolver(
 )
 _Loader.add_constructor(
     yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG,
-    _Loader.construct_mapping,  # type: ignore[arg-type]
+    _Loader.construct_mapping,
 )
 
 
@@ -233,7 +233,8 @@ def _model_at(model: type[BaseModel], loc: Key) -> type[BaseModel]:
     for part in loc:
         if isinstance(part, int):
             continue
-        field = current.model_fields.get(part) if isinstance(current, type) else None
+        fields = getattr(current, "model_fields", {})
+        field = fields.get(part)
         if field is None:
             continue
         ann = field.annotation
@@ -296,7 +297,7 @@ def parse_spec_text(text: str, file: str) -> tuple[SpecModel, SpecSource]:
     """Validate the structure of spec `text` read from `file` (used for error messages)."""
     try:
         node = yaml.compose(text, Loader=_Loader)
-        data = yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
+        data = yaml.load(text, Loader=_Loader)  # a SafeLoader subclass
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else 1
@@ -318,8 +319,7 @@ def parse_spec_text(text: str, file: str) -> tuple[SpecModel, SpecSource]:
     return model, source
 
 
-RESOURCE_TYPES: frozenset[str] = frozenset(
-    """
+_R4_RESOURCE_TYPES = """
     Account ActivityDefinition AdverseEvent AllergyIntolerance Appointment AppointmentResponse
     AuditEvent Basic Binary BiologicallyDerivedProduct BodyStructure Bundle CapabilityStatement
     CarePlan CareTeam CatalogEntry ChargeItem ChargeItemDefinition Claim ClaimResponse
@@ -349,6 +349,6 @@ RESOURCE_TYPES: frozenset[str] = frozenset(
     SubstanceSourceMaterial SubstanceSpecification SupplyDelivery SupplyRequest Task
     TerminologyCapabilities TestReport TestScript ValueSet VerificationResult
     VisionPrescription
-    """.split()
-)
+"""
+RESOURCE_TYPES: frozenset[str] = frozenset(_R4_RESOURCE_TYPES.split())
 """FHIR R4 (4.0.1) resource types, for checking `type:` and `reference:` in specs."""
