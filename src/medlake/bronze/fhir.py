@@ -30,9 +30,10 @@ def to_bronze(data: bytes, obj: ObjectRef) -> BronzeOutput:
 
     try:
         result = parse_fhir(data, name=obj.name, errors="collect")
-    except ParseError as e:
-        q = Quarantined(obj.source, "bronze", obj.sha256, obj.name, -1, str(e.context.get("position", "file")), str(e))
-        return BronzeOutput("resources", None, [q])
+    except ParseError as err:
+        pos = str(err.context.get("position", "file"))
+        whole = Quarantined(obj.source, "bronze", obj.sha256, obj.name, -1, pos, str(err))
+        return BronzeOutput("resources", None, [whole])
     rows = []
     for e in result.entries:
         r = e.resource

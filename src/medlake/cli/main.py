@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import shutil
 import time
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from medlake.errors import MedlakeError
 
@@ -29,14 +30,14 @@ TenantOpt = Annotated[str | None, typer.Option("--tenant", "-t", help="Tenant (d
 SourceOpt = Annotated[list[str] | None, typer.Option("--source", "-s", help="Only this source (repeatable).")]
 
 
-class OutFormat(str, Enum):
+class OutFormat(StrEnum):
     table = "table"
     csv = "csv"
     json = "json"
 
 
 def _fail(e: MedlakeError) -> typer.Exit:
-    err.print(f"[bold red]error:[/] {e.message}", highlight=False, markup=True)
+    err.print(f"[bold red]error:[/] {escape(e.message)}", highlight=False, soft_wrap=True)
     return typer.Exit(code=2)
 
 
@@ -77,7 +78,7 @@ def init(
 
     target = directory / "medlake.yaml"
     if target.exists() and not force:
-        err.print(f"error: {target} exists; use --force to overwrite it")
+        err.print(f"error: {target} exists; use --force to overwrite it", soft_wrap=True, markup=False)
         raise typer.Exit(2)
     directory.mkdir(parents=True, exist_ok=True)
     target.write_text(EXAMPLE_CONFIG, encoding="utf-8")
@@ -199,7 +200,7 @@ def sql(
         raise _fail(e) from None
     except Exception as e:  # duckdb errors: show the message, not a traceback
         if type(e).__module__.startswith("duckdb") or type(e).__name__.endswith("Exception"):
-            err.print(f"error: {e}", markup=False, highlight=False)
+            err.print(f"error: {e}", markup=False, highlight=False, soft_wrap=True)
             raise typer.Exit(2) from None
         raise
     if fmt is OutFormat.json:
@@ -224,7 +225,10 @@ def _open_tenant_lake(config: Path, lake: Path | None, tenant: str | None) -> An
         return open_lake(project, _tenant(project, tenant))
     root = lake.resolve()
     if tenant is None:
-        names = sorted(p.name for p in root.iterdir() if p.is_dir() and (p / "_meta").exists()) if root.exists() else []
+        layers = ("_meta", "bronze", "silver", "gold")
+        names = sorted(
+            p.name for p in (root.iterdir() if root.exists() else []) if p.is_dir() and any((p / x).exists() for x in layers)
+        )
         if len(names) != 1:
             raise typer.BadParameter(f"lake {root} holds tenants {names or 'none'}; choose one with --tenant")
         tenant = names[0]

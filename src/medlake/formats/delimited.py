@@ -471,6 +471,79 @@ def _problems(lines: _Lines, layout: _Layout, bad: list[_Bad]) -> list[Problem]:
     return problems
 
 
+# ------------------------------------------------------------------ Arrow CSV fast path
+
+
+def _arrow_fast_path(text: str, options: DelimitedOptions, name: str) -> _FastTable | None:
+    """Read quote-free text with `pyarrow.csv`, when that gives exactly the generic result.
+
+    Only for a one-character delimiter, a first line that is the header (or data), no blank
+    line, no CR inside an LF/CRLF-terminated line, and no ragged row; otherwise None, and the
+    generic path runs (it gives positions and raw text for every problem).
+    """
+    delim = options.delimiter
+    has_lf = "\n" in text
+    if len(delim) != 1 or not text or text[0] in "\r\n":
+        return None
+    if has_lf and text.count("\r") != text.count("\r\n"):
+        return None
+    if "\n\n" in text or "\r\r" in text or "\n\r\n" in text:
+        return None
+    end = min((k for k in (text.find("\n"), text.find("\r")) if k >= 0), default=len(text))
+    first = text[:end]
+    if options.header:
+        columns = first.split(delim)
+        body = text[end + (2 if text.startswith("\r\n", end) else 1) :]
+        _check_columns(columns, 0, name)
+    else:
+        columns = list(options.columns or [f"column_{k}" for k in range(1, len(first.split(delim)) + 1)])
+        _check_columns(columns, None, name)
+        body = text
+    if not body:
+        return None
+    return _read_arrow_csv(body, columns, delim, first_line=2 if options.header else 1)
+
+
+@dataclass
+class _FastTable:
+    table: pa.Table
+    columns: list[str]
+
+
+def _read_arrow_csv(body: str, columns: list[str], delim: str, first_line: int) -> _FastTable | None:
+    import pyarrow.csv as pcsv  # only this path needs it
+
+    ragged: list[int] = []
+
+    def on_invalid_row(row: Any) -> str:
+        ragged.append(1)
+        return "skip"
+
+    names = [f"f{k}" for k in range(len(columns))]  # header names may repeat pyarrow's rules
+    try:
+        table = pcsv.read_csv(
+            pa.py_buffer(body.encode("utf-8")),
+            read_options=pcsv.ReadOptions(column_names=names),
+            parse_options=pcsv.ParseOptions(
+                delimiter=delim, quote_char=False, double_quote=False, escape_char=False,
+                newlines_in_values=False, ignore_empty_lines=False,
+                invalid_row_handler=on_invalid_row,
+            ),
+            convert_options=pcsv.ConvertOptions(
+                column_types=dict.fromkeys(names, pa.string()), strings_can_be_null=True,
+                null_values=[""], quoted_strings_can_be_null=False,
+            ),
+        )
+    except pa.ArrowInvalid:  # e.g. a line longer than a block: let the generic path read it
+        return None
+    if ragged:
+        return None
+    table = table.combine_chunks()
+    lines = pa.array(range(first_line, first_line + table.num_rows), type=pa.int64())
+    arrays = [*table.columns, lines]
+    return _FastTable(pa.Table.from_arrays(arrays, names=[*columns, LINE_COLUMN]), columns)
+
+
 # ------------------------------------------------------------------------------ parse
 
 
@@ -488,6 +561,31 @@ def parse_delimited(
     """
     text, encoding = decode_text(data, options.encoding, name)
     has_quote = options.quote is not None and options.quote in text
+    if not has_quote and _FAST_PATH:
+        fast = _arrow_fast_path(text, options, name)
+        if fast is not None:
+            counts = _split_lines_counts(text)
+            return DelimitedResult(
+                fast.table, fast.columns, [], encoding, _terminator(counts), fast.table.num_rows
+            )
+    return _parse_generic(text, encoding, options, name, errors, has_quote)
+
+
+_FAST_PATH = True
+"""Tests switch this off to check that the fast path and the generic path agree."""
+
+
+def _split_lines_counts(text: str) -> dict[str, int]:
+    n_crlf = text.count("\r\n")
+    if "\n" in text:
+        return {"\n": text.count("\n") - n_crlf, "\r\n": n_crlf, "\r": 0}
+    return {"\n": 0, "\r\n": 0, "\r": text.count("\r")}
+
+
+def _parse_generic(
+    text: str, encoding: str, options: DelimitedOptions, name: str, errors: ErrorLevel,
+    has_quote: bool,
+) -> DelimitedResult:
     lines = _split_lines(text, keep_terms=True)
     simple, parsed = _scan(lines, options.quote if has_quote else None, options.delimiter)
     layout = _layout(lines, simple, parsed, options, name)

@@ -20,7 +20,8 @@ from medlake.errors import LakeError, MissingExtraError
 class Storage(Protocol):
     """A root URI and byte-level access below it (keys are `/`-separated)."""
 
-    root: str
+    @property
+    def root(self) -> str: ...
 
     def uri(self, key: str) -> str: ...
     def exists(self, key: str) -> bool: ...

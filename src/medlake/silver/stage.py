@@ -89,7 +89,11 @@ def run_silver(
 
         spec: Any = load_source_spec(project, source)
         for kind in spec.kinds:
-            _run_kind(lake, tenant, source, kind, batch_id, stats, on_rows, lambda t, k=kind: _map_delimited(spec, k, t, tenant, source))
+
+            def mapper(t: pa.Table, k: str = kind) -> tuple[list[store.SilverRecord], list[quarantine.Quarantined]]:
+                return _map_delimited(spec, k, t, tenant, source)
+
+            _run_kind(lake, tenant, source, kind, batch_id, stats, on_rows, mapper)
     elif source.kind == "fhir":
         _run_kind(lake, tenant, source, "resources", batch_id, stats, on_rows, lambda t: _map_fhir(t, tenant, source))
     return stats

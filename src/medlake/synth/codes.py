@@ -60,6 +60,7 @@ ACUTE: dict[str, Dx] = {
     "chest_pain": Dx("R079", "Chest pain, unspecified", "78650", "29857009"),
     "pneumonia": Dx("J189", "Pneumonia, unspecified organism", "486", "233604007"),
     "covid": Dx("U071", "COVID-19", "", "840539006"),
+    "gastroenteritis": Dx("K529", "Noninfective gastroenteritis and colitis, unspecified", "5589", "25374005"),
 }
 
 # Exacerbations / admission diagnoses.
@@ -70,6 +71,11 @@ WELLNESS_ADULT = Dx("Z0000", "Encounter for general adult medical examination wi
 WELLNESS_CHILD = Dx("Z00129", "Encounter for routine child health examination without abnormal findings", "V202", "")
 SCREEN_MAMMO = Dx("Z1231", "Encounter for screening mammogram for malignant neoplasm of breast", "V7612", "")
 SCREEN_COLON = Dx("Z1211", "Encounter for screening for malignant neoplasm of colon", "V7651", "")
+VACCINATION = Dx("Z23", "Encounter for immunization", "V059", "")
+
+DX_BY_CODE: dict[str, Dx] = {d.icd10: d for d in (
+    *CHRONIC.values(), *ACUTE.values(), CHF_EXACERBATION, COPD_EXACERBATION, WELLNESS_ADULT,
+    WELLNESS_CHILD, SCREEN_MAMMO, SCREEN_COLON, VACCINATION)}
 
 
 class Lab(NamedTuple):

@@ -25,6 +25,7 @@ from medlake.synth.hl7_files import (
     xcn,
 )
 from medlake.synth.model import (
+    ADT,
     Claim,
     ClaimLine,
     Encounter,
@@ -32,6 +33,7 @@ from medlake.synth.model import (
     PersonHistory,
     Registration,
 )
+from medlake.synth.population import base_mrn
 from medlake.synth.truth import TruthWriter
 
 __all__ = ["AdtEmitter", "LabEmitter"]
@@ -322,12 +324,14 @@ class AdtEmitter:
         self.stream.close(truth)
 
 
+DUPLICATE_INDEX_BASE = 50_000_000
+"""Duplicate MRNs come from the hospital's own number sequence, far past any real person."""
+
+
 def _duplicate_mrn(mrn: str, n: int) -> str:
-    """A new MRN in the same format, counted down from the top of the number range."""
-    digits = len(mrn) - len(mrn.rstrip("0123456789"))
-    prefix = mrn[: len(mrn) - digits]
-    width = max(digits, 6)
-    return f"{prefix}{10**width - n:0{width}d}"
+    """The `n`-th MRN issued by mistake to an already registered patient (same format)."""
+    del mrn  # the hospital's sequence does not depend on the old number
+    return base_mrn(ADT, DUPLICATE_INDEX_BASE + n)
 
 
 class _AdtPerson:
