@@ -16,6 +16,7 @@ import random
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
+from medlake.synth.emit import Emitter
 from medlake.synth.emit_hl7 import AdtEmitter, LabEmitter
 from medlake.synth.emit_x12 import ClaimsEmitter
 from medlake.synth.model import (
@@ -101,7 +102,7 @@ def _claim(p: Person, enc: Encounter, n: int, kind: str, lines: tuple[ClaimLine,
         type_of_bill="0111" if kind == "institutional" else "", diagnoses=("E119", "I10"), lines=lines,
         total_charge=sum(ln.charge for ln in lines), paid=sum(ln.paid for ln in lines), status=status,
         claim_adjustments=claim_adj, submitted=enc.end.date() + timedelta(days=2),
-        paid_date=enc.end.date() + timedelta(days=20),
+        paid_date=enc.end.date() + timedelta(days=20), sources=("claims",),
     )  # fmt: skip
 
 
@@ -151,9 +152,8 @@ def history(i: int) -> PersonHistory:
 def generate(out: Path, persons: int, seed: int = 7, *, lab_per_file: int = 500, adt_per_file: int = 500, claims_per_file: int | None = None) -> None:
     """Run the three emitters over `persons` hand-made histories into `out`."""
     truth = TruthWriter(out)
-    emitters = [LabEmitter(out, seed), AdtEmitter(out, seed), ClaimsEmitter(out, seed)]
-    lab, adt, claims = emitters
-    assert isinstance(lab, LabEmitter) and isinstance(adt, AdtEmitter) and isinstance(claims, ClaimsEmitter)
+    lab, adt, claims = LabEmitter(out, seed), AdtEmitter(out, seed), ClaimsEmitter(out, seed)
+    emitters: list[Emitter] = [lab, adt, claims]  # also checks the protocol under mypy
     lab.oru.per_file = lab.orm.per_file = lab_per_file
     adt.stream.per_file = adt_per_file
     if claims_per_file:

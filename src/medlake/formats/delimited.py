@@ -222,7 +222,7 @@ def _parse_record(lines: _Lines, i: int, delim: str, q: str) -> _Record:
         if line.startswith(q, pos):
             value, j_end, after = _read_quoted(lines, j, pos, q)
             if value is None:
-                rest = len(lines.lines) - j
+                rest = len(lines.lines) - j - (lines.lines[-1] == "")
                 error = (
                     f"a quoted field opens here and is never closed, so the rest of the file "
                     f"({rest:,} lines) was read into it: {quote(line[pos:])}"
@@ -414,13 +414,21 @@ def _simple_table(
     lines: _Lines, layout: _Layout, delim: str, bad: list[_Bad], ends_with_break: bool
 ) -> pa.Table:
     """The records of quote-free lines, split by Arrow; ragged ones go to `bad`."""
-    ncols = len(layout.columns)
-    texts = pa.array([lines.lines[i] for i in layout.records], type=pa.string())
+    names = [*layout.columns, LINE_COLUMN]
+    texts = [lines.lines[i] for i in layout.records]
     line_numbers = pa.array([i + 1 for i in layout.records], type=pa.int64())
-    splits = pc.split_pattern(texts, pattern=delim)
+    if _FAST_PATH and texts and len(delim.encode("utf-8")) == 1:
+        joined = "\n".join(texts)
+        if "\r" not in joined:
+            body = pa.py_buffer(joined.encode("utf-8"))
+            fast = _read_arrow_csv(body, len(layout.columns), delim)
+            if fast is not None:
+                return pa.Table.from_arrays([*fast.columns, line_numbers], names=names)
+    ncols = len(layout.columns)
+    splits = pc.split_pattern(pa.array(texts, type=pa.string()), pattern=delim)
     found = pc.list_value_length(splits)
     wrong = pc.not_equal(found, ncols)
-    if len(texts) and pc.any(wrong).as_py():
+    if texts and pc.any(wrong).as_py():
         last = _last_content(lines)
         for k in pc.indices_nonzero(wrong).to_pylist():
             i = layout.records[k]
@@ -433,7 +441,7 @@ def _simple_table(
     for k in range(ncols):
         column = pc.list_element(splits, k) if len(splits) else pa.array([], pa.string())
         arrays.append(pc.if_else(pc.equal(column, ""), null, column))
-    return pa.Table.from_arrays([*arrays, line_numbers], names=[*layout.columns, LINE_COLUMN])
+    return pa.Table.from_arrays([*arrays, line_numbers], names=names)
 
 
 def _parsed_table(
@@ -474,34 +482,42 @@ def _problems(lines: _Lines, layout: _Layout, bad: list[_Bad]) -> list[Problem]:
 # ------------------------------------------------------------------ Arrow CSV fast path
 
 
-def _arrow_fast_path(text: str, options: DelimitedOptions, name: str) -> _FastTable | None:
-    """Read quote-free text with `pyarrow.csv`, when that gives exactly the generic result.
+def _arrow_fast_path(raw: bytes, options: DelimitedOptions, name: str) -> _FastTable | None:
+    """Read quote-free UTF-8 with `pyarrow.csv`, when that gives exactly the generic result.
 
-    Only for a one-character delimiter, a first line that is the header (or data), no blank
-    line, no CR inside an LF/CRLF-terminated line, and no ragged row; otherwise None, and the
+    Only for a one-byte delimiter, a first line that is the header (or data), no blank line,
+    no CR inside an LF/CRLF-terminated line, and no ragged row; otherwise None, and the
     generic path runs (it gives positions and raw text for every problem).
     """
-    delim = options.delimiter
-    has_lf = "\n" in text
-    if len(delim) != 1 or not text or text[0] in "\r\n":
+    delim = options.delimiter.encode("utf-8")
+    if len(delim) != 1 or not raw or raw[:1] in (b"\r", b"\n") or b"\n\n" in raw:
         return None
-    if has_lf and text.count("\r") != text.count("\r\n"):
-        return None
-    if "\n\n" in text or "\r\r" in text or "\n\r\n" in text:
-        return None
-    end = min((k for k in (text.find("\n"), text.find("\r")) if k >= 0), default=len(text))
-    first = text[:end]
+    if b"\r" in raw:
+        if b"\n" in raw and raw.count(b"\r") != raw.count(b"\r\n"):
+            return None
+        if b"\r\r" in raw or b"\n\r\n" in raw:
+            return None
+    ends = [k for k in (raw.find(b"\n"), raw.find(b"\r")) if k >= 0]
+    end = min(ends, default=len(raw))
+    first = raw[:end].decode("utf-8").split(options.delimiter)
     if options.header:
-        columns = first.split(delim)
-        body = text[end + (2 if text.startswith("\r\n", end) else 1) :]
+        columns = first
         _check_columns(columns, 0, name)
+        start = end + (2 if raw.startswith(b"\r\n", end) else 1)
     else:
-        columns = list(options.columns or [f"column_{k}" for k in range(1, len(first.split(delim)) + 1)])
+        generated = [f"column_{k}" for k in range(1, len(first) + 1)]
+        columns = list(options.columns) if options.columns is not None else generated
         _check_columns(columns, None, name)
-        body = text
-    if not body:
+        start = 0
+    if start >= len(raw):
         return None
-    return _read_arrow_csv(body, columns, delim, first_line=2 if options.header else 1)
+    table = _read_arrow_csv(pa.py_buffer(raw).slice(start), len(columns), options.delimiter)
+    if table is None:
+        return None
+    first_line = 2 if options.header else 1
+    lines = pa.array(range(first_line, first_line + table.num_rows), type=pa.int64())
+    arrays = [*table.columns, lines]
+    return _FastTable(pa.Table.from_arrays(arrays, names=[*columns, LINE_COLUMN]), columns)
 
 
 @dataclass
@@ -510,8 +526,9 @@ class _FastTable:
     columns: list[str]
 
 
-def _read_arrow_csv(body: str, columns: list[str], delim: str, first_line: int) -> _FastTable | None:
-    import pyarrow.csv as pcsv  # only this path needs it
+def _read_arrow_csv(body: pa.Buffer, ncols: int, delim: str) -> pa.Table | None:
+    """Split quote-free lines with `pyarrow.csv`: strings, empty → null; None if any is ragged."""
+    import pyarrow.csv as pcsv  # only the fast paths need it
 
     ragged: list[int] = []
 
@@ -519,10 +536,10 @@ def _read_arrow_csv(body: str, columns: list[str], delim: str, first_line: int) 
         ragged.append(1)
         return "skip"
 
-    names = [f"f{k}" for k in range(len(columns))]  # header names may repeat pyarrow's rules
+    names = [f"f{k}" for k in range(ncols)]
     try:
         table = pcsv.read_csv(
-            pa.py_buffer(body.encode("utf-8")),
+            body,
             read_options=pcsv.ReadOptions(column_names=names),
             parse_options=pcsv.ParseOptions(
                 delimiter=delim, quote_char=False, double_quote=False, escape_char=False,
@@ -536,12 +553,7 @@ def _read_arrow_csv(body: str, columns: list[str], delim: str, first_line: int) 
         )
     except pa.ArrowInvalid:  # e.g. a line longer than a block: let the generic path read it
         return None
-    if ragged:
-        return None
-    table = table.combine_chunks()
-    lines = pa.array(range(first_line, first_line + table.num_rows), type=pa.int64())
-    arrays = [*table.columns, lines]
-    return _FastTable(pa.Table.from_arrays(arrays, names=[*columns, LINE_COLUMN]), columns)
+    return None if ragged else table.combine_chunks()
 
 
 # ------------------------------------------------------------------------------ parse
@@ -560,14 +572,17 @@ def parse_delimited(
     duplicate names raise `ParseError` whatever `errors` says: nothing can be trusted then.
     """
     text, encoding = decode_text(data, options.encoding, name)
-    has_quote = options.quote is not None and options.quote in text
+    if encoding in ("utf-8", "utf-8-sig"):
+        raw = data[3:] if encoding == "utf-8-sig" else data
+    else:
+        raw = text.encode("utf-8")
+    has_quote = options.quote is not None and options.quote.encode("utf-8") in raw
     if not has_quote and _FAST_PATH:
-        fast = _arrow_fast_path(text, options, name)
+        fast = _arrow_fast_path(raw, options, name)
         if fast is not None:
-            counts = _split_lines_counts(text)
-            return DelimitedResult(
-                fast.table, fast.columns, [], encoding, _terminator(counts), fast.table.num_rows
-            )
+            terminator = _terminator(_count_breaks(raw))
+            rows = fast.table.num_rows
+            return DelimitedResult(fast.table, fast.columns, [], encoding, terminator, rows)
     return _parse_generic(text, encoding, options, name, errors, has_quote)
 
 
@@ -575,11 +590,13 @@ _FAST_PATH = True
 """Tests switch this off to check that the fast path and the generic path agree."""
 
 
-def _split_lines_counts(text: str) -> dict[str, int]:
-    n_crlf = text.count("\r\n")
-    if "\n" in text:
-        return {"\n": text.count("\n") - n_crlf, "\r\n": n_crlf, "\r": 0}
-    return {"\n": 0, "\r\n": 0, "\r": text.count("\r")}
+def _count_breaks(raw: bytes) -> dict[str, int]:
+    if b"\r" not in raw:
+        return {"\n": int(b"\n" in raw), "\r\n": 0, "\r": 0}  # presence is enough
+    n_crlf = raw.count(b"\r\n")
+    if b"\n" in raw:
+        return {"\n": raw.count(b"\n") - n_crlf, "\r\n": n_crlf, "\r": 0}
+    return {"\n": 0, "\r\n": 0, "\r": raw.count(b"\r")}
 
 
 def _parse_generic(

@@ -108,7 +108,7 @@ class Visit:
     end: datetime
     reasons: tuple[str, ...]  # ICD-10-CM codes
     problem: str = ""  # condition/acute key driving it
-    readmission_of: int = -1  # index in the visit list of the index stay
+    index_stay: Visit | None = None  # for a 30-day readmission: the index stay
     screening: str = ""  # "mammogram" | "colonoscopy"
     vaccines: list[str] = field(default_factory=list)  # vaccine keys given at this visit
 
@@ -152,7 +152,7 @@ def plan_visits(p: Person, pr: Profile, rng: random.Random) -> list[Visit]:
     for i, v in enumerate(visits):  # readmission flags point at indexes after sorting
         if v.kind == "inpatient" and v.problem.startswith("readmit:"):
             v.problem = v.problem.removeprefix("readmit:")
-            v.readmission_of = max((j for j in range(i) if visits[j].kind == "inpatient"), default=-1)
+            v.index_stay = next((visits[j] for j in range(i - 1, -1, -1) if visits[j].kind == "inpatient"), None)
     return [v for v in visits if v.start.date() <= last]
 
 

@@ -86,3 +86,20 @@ class RowFile:
 
     def close(self) -> None:
         self._f.close()
+
+
+def num(v: float | str) -> str:
+    """A result value as systems print it: `7` not `7.0`, `6.85` as is."""
+    if isinstance(v, str):
+        return v
+    return str(int(v)) if v == int(v) else f"{v:g}"
+
+
+def icd10_dotted(code: str) -> str:
+    return code if len(code) <= 3 else f"{code[:3]}.{code[3:]}"
+
+
+def icd9_dotted(code: str) -> str:
+    if code.startswith("E"):
+        return code if len(code) <= 4 else f"{code[:4]}.{code[4:]}"
+    return code if len(code) <= 3 else f"{code[:3]}.{code[3:]}"

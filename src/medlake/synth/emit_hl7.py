@@ -274,6 +274,7 @@ class AdtEmitter:
 
     def __init__(self, out: Path, seed: int) -> None:
         pick = random.Random(f"{seed}:adt")
+        lf = pick.randint(1, 4)  # the file written with LF terminators; the BOM goes on a later one
         self.ids = ControlIds("ADT", 10)
         self.appointments = 0
         self.duplicates = 0
@@ -282,8 +283,8 @@ class AdtEmitter:
             "adt",
             self.source,
             defects=[
-                FileDefect("lf_terminators", pick.randint(1, 4), "segments end in LF (\\n), not CR"),
-                FileDefect("bom", pick.randint(2, 5), "UTF-8 BOM before the first MSH"),
+                FileDefect("lf_terminators", lf, "segments end in LF (\\n), not CR"),
+                FileDefect("bom", lf + pick.randint(1, 2), "UTF-8 BOM before the first MSH"),
             ],
         )
 
@@ -299,7 +300,8 @@ class AdtEmitter:
         for c in history.claims:
             charges.setdefault(c.encounter_id, []).append(c)
         old_address = None
-        if p.moved_on and p.previous_address_line:
+        if p.moved_on and p.previous_address_line and reg.address_line != p.previous_address_line:
+            # the system learned of the move (a stale registration keeps the old address: no A08)
             old_address = Address(p.previous_address_line, p.previous_city or reg.city, reg.state, p.previous_zip or reg.zip)
         moved_pending = p.moved_on is not None and old_address is not None
         dup_at = rng.randrange(len(encounters)) if rng.random() < DUPLICATE_RATE else -1
@@ -373,17 +375,19 @@ class _AdtPerson:
         return pid(self.reg, assigner=ADT_ASSIGNER, address=self.address, with_ssn=True, mrn=self.mrn)
 
     def encounter(self, enc: Encounter, rng: random.Random, claims: Iterable[Claim]) -> None:
-        if enc.enc_class in ("IMP", "EMER"):
+        """IMP: [S12 when elective] A01 … A03; EMER: A04 at arrival … A03; others: [S12] A04."""
+        elective = enc.enc_class == "IMP" and enc.admit_source != "7"
+        if elective or (enc.enc_class not in ("IMP", "EMER") and enc.type_code in SCHEDULED_TYPES):
+            self._schedule(enc, enc.start - timedelta(days=rng.randint(1, 45), hours=rng.randint(0, 8)))
+        if enc.enc_class == "IMP":
             self._send(enc, enc.start, "A01", "ADT_A01", [self._pid(), pv1(enc, admit=enc.start)])
-            self._send(
-                enc, enc.end, "A03", "ADT_A03",
-                [self._pid(), pv1(enc, admit=enc.start, discharge=enc.end, disposition=enc.discharge_disposition or "01")],
-            )  # fmt: skip
         else:
-            if enc.type_code in SCHEDULED_TYPES:
-                self._schedule(enc, enc.start - timedelta(days=rng.randint(1, 45), hours=rng.randint(0, 8)))
             arrived = enc.start - timedelta(minutes=rng.randint(0, 20))
             self._send(enc, arrived, "A04", "ADT_A01", [self._pid(), pv1(enc, admit=enc.start)])
+        if enc.enc_class in ("IMP", "EMER"):
+            dispo = enc.discharge_disposition or "01"
+            body = [self._pid(), pv1(enc, admit=enc.start, discharge=enc.end, disposition=dispo)]
+            self._send(enc, enc.end, "A03", "ADT_A03", body)
         lines = [(c, ln) for c in claims for ln in c.lines if ln.code]
         if lines:
             posted = enc.end + timedelta(days=rng.randint(0, 3), hours=rng.randint(1, 12))

@@ -22,7 +22,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import IO
 
-from medlake.synth.model import Claim, Coverage, PersonHistory
+from medlake.synth.model import Claim, Coverage, Encounter, PersonHistory
 from medlake.synth.truth import TruthWriter
 from medlake.synth.x12_build import Interchange, Separators, amount
 from medlake.synth.x12_claims import (
@@ -113,7 +113,7 @@ class X12Stream:
 
 def bump_first_se(path: Path) -> str:
     """Rewrite the first SE01 of a finished file one higher (the injected count defect)."""
-    text = path.read_text(encoding="utf-8")
+    text = path.read_bytes().decode("utf-8")  # read_text would turn CR into LF
     m = re.search(r"(?m)^SE\*(\d+)\*(\d+)~", text)
     if m is None:
         raise ValueError(f"no SE segment in `{path}`")
@@ -167,7 +167,7 @@ class ClaimsEmitter:
         groups: dict[tuple[str, str, str, str], list[Claim]] = {}
         for c in history.claims:
             cov = _coverage(history, c.payer_id)
-            if self.source not in getattr(c, "sources", (self.source,)) or not c.lines:
+            if self.source not in c.sources or not c.lines:
                 continue
             if cov is not None and cov.payer_type == "selfpay":
                 continue
@@ -183,19 +183,24 @@ class ClaimsEmitter:
                 holder_given=rng.choice(HOLDER_NAMES),
             )  # fmt: skip
             for i in range(0, len(claims), CLAIMS_PER_SET):
-                self._write_837(kind, sub, claims[i : i + CLAIMS_PER_SET], history.person.person_id, truth)
+                chunk = claims[i : i + CLAIMS_PER_SET]
+                encs = {c.encounter_id: e for c in chunk if (e := history.encounter(c.encounter_id))}
+                self._write_837(kind, sub, chunk, encs, history.person.person_id, truth)
             for c in claims:
                 if c.paid_date is not None:
                     self._queue_remit(adjudicate(c, reg, history.person.person_id, sub.filing, self._icn(c)), rng, truth)
 
-    def _write_837(self, kind: str, sub: Subscriber, claims: list[Claim], person_id: str, truth: TruthWriter) -> None:
+    def _write_837(
+        self, kind: str, sub: Subscriber, claims: list[Claim], encs: dict[str, Encounter],
+        person_id: str, truth: TruthWriter,
+    ) -> None:
         stream = self.streams[kind]
         when = at_noon(max(c.submitted for c in claims))
         ic = stream.open(when)
         assert stream.path is not None
         rel = truth.rel(stream.path)
         stream.write(ic.begin_set("837", stream.guide))
-        for seg in set_837(ic, kind, f"{ic.control_number}{ic.sets_total:04d}", when, sub, claims):
+        for seg in set_837(ic, kind, f"{ic.control_number}{ic.sets_total:04d}", when, sub, claims, encs):
             stream.write(seg)
         if kind == "P":
             self.p_sets += 1

@@ -89,7 +89,7 @@ class Hl7FileStream:
 
 
 def _apply(d: FileDefect, path: Path) -> None:
-    text = path.read_text(encoding="utf-8")
+    text = path.read_bytes().decode("utf-8")  # read_text would turn CR into LF
     if d.name == "bom":
         text = BOM + text
     elif d.name == "lf_terminators":

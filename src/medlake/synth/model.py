@@ -275,7 +275,8 @@ class Claim:
     submitted: date
     paid_date: date | None = None
     payer_claim_control: str = ""  # payer's ICN (CLP07)
-    check_number: str = ""  # TRN02 / EFT trace of the remittance
+    check_number: str = ""  # TRN02 / EFT trace of the remittance (shared by a payer's claims paid the same week)
+    sources: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

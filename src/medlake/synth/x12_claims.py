@@ -7,12 +7,12 @@ segments of one transaction set's body through an `Interchange`, which counts th
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
-from medlake.synth.model import Adjustment, Claim, ClaimLine, Facility, Registration
+from medlake.synth.model import Claim, ClaimLine, Encounter, Facility, Registration
 from medlake.synth.x12_build import Interchange, amount
 
 CENT = Decimal("0.01")
@@ -34,17 +34,32 @@ class Cas:
     amount: Decimal
 
 
-def _balanced(adjs: tuple[tuple[str, str, float], ...], gap: Decimal) -> list[Cas]:
-    """The model's adjustments, plus a CO-45 for any remainder so that Σ = `gap`."""
-    out = [Cas(g, r, D(a)) for g, r, a in adjs if D(a) != 0]
-    rest = gap - sum((c.amount for c in out), Decimal(0))
-    if rest != 0:
-        same = next((c for c in out if c.group == "CO" and c.reason == "45"), None)
-        if same is not None:
-            same.amount += rest
-        else:
-            out.append(Cas("CO", "45", rest))
-    return [c for c in out if c.amount != 0]
+def _spread(line_gaps: list[Decimal], claim_adjs: list[Cas]) -> list[list[Cas]]:
+    """Give each line's unexplained amount the claim-level reasons in order (CO-50 of a
+    denied claim lands on its lines), then CO-45 for whatever is still unexplained."""
+    queue = [Cas(c.group, c.reason, c.amount) for c in claim_adjs if c.amount > 0]
+    out: list[list[Cas]] = []
+    for gap in line_gaps:
+        cas: list[Cas] = []
+        while gap > 0 and queue:
+            take = min(gap, queue[0].amount)
+            cas.append(Cas(queue[0].group, queue[0].reason, take))
+            gap -= take
+            queue[0].amount -= take
+            if queue[0].amount == 0:
+                queue.pop(0)
+        if gap != 0:
+            cas.append(Cas("CO", "45", gap))
+        out.append(cas)
+    return out
+
+
+def _merge(cas: list[Cas]) -> list[Cas]:
+    merged: dict[tuple[str, str], Cas] = {}
+    for c in cas:
+        m = merged.setdefault((c.group, c.reason), Cas(c.group, c.reason, Decimal(0)))
+        m.amount += c.amount
+    return [c for c in merged.values() if c.amount != 0]
 
 
 @dataclass(slots=True)
@@ -79,20 +94,23 @@ class Remit:
         return sum((c.amount for c in self.all_cas() if c.group == "PR"), Decimal(0)) * self.sign
 
 
-def _adj(a: Adjustment) -> tuple[str, str, float]:
-    return (a.group, a.reason, a.amount)
-
-
 def adjudicate(claim: Claim, reg: Registration, person_id: str, filing: str, icn: str) -> Remit:
-    """Line paid/charges from the model; CAS made to balance (model remainders → CO-45)."""
-    lines = []
-    for ln in claim.lines:
-        charge, paid = D(ln.charge), D(ln.paid)
-        lines.append((ln, charge, paid, _balanced(tuple(_adj(a) for a in ln.adjustments), charge - paid)))
-    line_gap = sum((c - p - sum((x.amount for x in cas), Decimal(0)) for _, c, p, cas in lines), Decimal(0))
-    claim_cas = _balanced(tuple(_adj(a) for a in claim.claim_adjustments), line_gap)
+    """Charges and payments from the model's lines, with CAS that balance at line level.
+
+    The model's line adjustments stay on their line; what they leave unexplained is covered
+    by the claim-level adjustments (in order) and finally by CO-45. All CAS are line-level,
+    so SVC02 − SVC03 = Σ line CAS and CLP03 − CLP04 = Σ CAS hold by construction.
+    """
+    own = [[Cas(a.group, a.reason, D(a.amount)) for a in ln.adjustments if D(a.amount) != 0] for ln in claim.lines]
+    gaps = [D(ln.charge) - D(ln.paid) - sum((c.amount for c in cas), Decimal(0)) for ln, cas in zip(claim.lines, own, strict=True)]
+    claim_level = [Cas(a.group, a.reason, D(a.amount)) for a in claim.claim_adjustments]
+    extra = _spread(gaps, claim_level)
+    lines = [
+        (ln, D(ln.charge), D(ln.paid), _merge(cas + more))
+        for ln, cas, more in zip(claim.lines, own, extra, strict=True)
+    ]
     status = "4" if claim.status == "denied" else "1"
-    return Remit(claim, reg, person_id, filing, status, lines, claim_cas, icn)
+    return Remit(claim, reg, person_id, filing, status, lines, [], icn)
 
 
 # -- 837 --------------------------------------------------------------------------------------
@@ -123,7 +141,10 @@ def _demographics(ic: Interchange, reg: Registration) -> list[str]:
     ]
 
 
-def set_837(ic: Interchange, kind: str, ref: str, when: datetime, sub: Subscriber, claims: list[Claim]) -> list[str]:
+def set_837(
+    ic: Interchange, kind: str, ref: str, when: datetime, sub: Subscriber, claims: list[Claim],
+    encounters: Mapping[str, Encounter],
+) -> list[str]:
     """Body of one 837 set (BHT … last line): 1000A/B, 2000A billing, 2000B(/C), 2300s."""
     billing = claims[0].billing
     out = [
@@ -155,11 +176,11 @@ def set_837(ic: Interchange, kind: str, ref: str, when: datetime, sub: Subscribe
             *_demographics(ic, r),
         ]
     for claim in claims:
-        out += _claim_837(ic, kind, claim)
+        out += _claim_837(ic, kind, claim, encounters.get(claim.encounter_id))
     return out
 
 
-def _claim_837(ic: Interchange, kind: str, claim: Claim) -> list[str]:
+def _claim_837(ic: Interchange, kind: str, claim: Claim, enc: Encounter | None) -> list[str]:
     total = sum((D(ln.charge) for ln in claim.lines), Decimal(0))
     if kind == "P":
         clm05 = ic.comp(claim.place_of_service or "11", "B", "1")
@@ -169,8 +190,14 @@ def _claim_837(ic: Interchange, kind: str, claim: Claim) -> list[str]:
     out = [ic.seg("CLM", claim.claim_id, amount(total), "", "", clm05, "Y" if kind == "P" else "", "A", "Y", "Y")]
     dates = [ln.service_date for ln in claim.lines] or [claim.submitted]
     if kind == "I":
-        out.append(ic.seg("DTP", "434", "RD8", f"{min(dates):%Y%m%d}-{max(dates):%Y%m%d}"))
-        out.append(ic.seg("CL1", "1", "1", "01"))
+        first, last = (enc.start, enc.end) if enc else (min(dates), max(dates))
+        out.append(ic.seg("DTP", "434", "RD8", f"{first:%Y%m%d}-{last:%Y%m%d}"))  # statement
+        if enc is not None and enc.enc_class == "IMP":
+            out.append(ic.seg("DTP", "435", "DT", f"{enc.start:%Y%m%d%H%M}"))  # admission
+        urgent = enc is not None and (enc.enc_class == "EMER" or enc.admit_source == "7")
+        source = (enc.admit_source if enc else "") or "1"
+        status = (enc.discharge_disposition if enc else "") or "01"
+        out.append(ic.seg("CL1", "1" if urgent else "3", source, status))
     dx = claim.diagnoses[:12]
     if dx:
         out.append(ic.seg("HI", *(ic.comp("ABK" if i == 0 else "ABF", d) for i, d in enumerate(dx))))

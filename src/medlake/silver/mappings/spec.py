@@ -205,10 +205,23 @@ def _allowed(model: type[BaseModel]) -> list[str]:
 def validation_problems(
     exc: ValidationError, model: type[BaseModel], source: SpecSource, base: Key
 ) -> list[SpecProblem]:
-    """Readable problems for a pydantic error on `model` validated at key `base`."""
+    """Readable problems for a pydantic error on `model` validated at key `base`.
+
+    A misspelt key (`kind:`) is reported once, as an unknown key with its suggestion, not
+    again as the required key it was meant to be.
+    """
+    errors = exc.errors()
+    suggested: set[Key] = set()
+    for err in errors:
+        if err["type"] == "extra_forbidden":
+            loc = tuple(p for p in err["loc"] if isinstance(p, str | int))
+            close = difflib.get_close_matches(
+                str(loc[-1]), _allowed(_model_at(model, loc[:-1])), 1, 0.6
+            )
+            suggested.update((*loc[:-1], c) for c in close)
     problems: list[SpecProblem] = []
-    for err in exc.errors():
-        loc: Key = tuple(p for p in err["loc"] if isinstance(p, str | int))
+    for err in errors:
+        loc = tuple(p for p in err["loc"] if isinstance(p, str | int))
         key = (*base, *loc)
         sub = _model_at(model, loc[:-1]) if loc else model
         if err["type"] == "extra_forbidden":
@@ -216,6 +229,8 @@ def validation_problems(
             allowed = _allowed(sub)
             msg = f"unknown key `{bad}`{did_you_mean(bad, allowed)} Allowed keys: {', '.join(allowed)}"
         elif err["type"] == "missing":
+            if loc in suggested:
+                continue
             msg = f"missing required key `{loc[-1]}`"
         else:
             msg = f"{err['msg'].lower()} (got {_short(err.get('input'))})"
@@ -310,7 +325,9 @@ def parse_spec_text(text: str, file: str) -> tuple[SpecModel, SpecSource]:
         _lines(node, (), lines)
     source = SpecSource(file, lines)
     if not isinstance(data, dict):
-        raise_problems([source.error((), "a mapping spec is a YAML mapping with `name` and `kinds`")])
+        raise_problems(
+            [source.error((), "a mapping spec is a YAML mapping with `name` and `kinds`")]
+        )
     try:
         model = SpecModel.model_validate(data)
     except ValidationError as exc:

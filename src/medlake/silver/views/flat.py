@@ -156,7 +156,7 @@ def materialize(con: duckdb.DuckDBPyConnection, name: str) -> pa.Table:
     sql = view_sql(name)
     install_macros(con)
     ensure_silver_tables(con, [name])
-    return _utc(con.execute(sql).fetch_arrow_table())
+    return _utc(con.sql(sql).fetch_arrow_table())
 
 
 def write_views(

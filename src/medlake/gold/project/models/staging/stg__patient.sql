@@ -1,0 +1,25 @@
+-- grain: one row per silver patient
+select
+    id as patient_id,
+    source,
+    source_system,
+    source_id,
+    mrn,
+    family_name,
+    given_name,
+    birth_date,
+    deceased,
+    deceased_at,
+    gender,
+    address_line,
+    city,
+    state,
+    postal_code,
+    phone,
+    email,
+    race,
+    race_code,
+    ethnicity,
+    ethnicity_code,
+    last_updated
+from {{ source('views', 'patient') }}
