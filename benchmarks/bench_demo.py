@@ -22,7 +22,7 @@ def one(patients: int, seed: int) -> dict[str, object]:
     from medlake.config import load_config
     from medlake.lake.catalog import connect
     from medlake.pipeline import open_lake, run
-    from medlake.synth import generate
+    from medlake.synth.generate import generate
 
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp)

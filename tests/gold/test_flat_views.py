@@ -79,7 +79,9 @@ def test_encounter(silver_con: duckdb.DuckDBPyConnection) -> None:
     ]  # fmt: skip
 
 
-def test_condition_prefers_icd10_and_keeps_source_coding(silver_con: duckdb.DuckDBPyConnection) -> None:
+def test_condition_prefers_icd10_and_keeps_source_coding(
+    silver_con: duckdb.DuckDBPyConnection,
+) -> None:
     cols = ["id", "patient_id", "encounter_id", "code", "code_system", "source_code",
             "source_code_system", "clinical_status", "verification_status", "category",
             "onset_at", "abatement_at", "recorded_at"]  # fmt: skip
@@ -228,7 +230,9 @@ def test_types_are_typed(silver_con: duckdb.DuckDBPyConnection) -> None:
 def test_views_work_without_silver_tables(tmp_path: Path) -> None:
     """Only Patient has a silver table: every other view runs and is empty, typed as usual."""
     write_silver(tmp_path, types=["Patient"])
-    con = duckdb.connect(config={"autoinstall_known_extensions": False, "autoload_known_extensions": False})
+    con = duckdb.connect(
+        config={"autoinstall_known_extensions": False, "autoload_known_extensions": False}
+    )
     register_silver(con, tmp_path)
     created = flat.ensure_silver_tables(con)
     assert "patient" not in created
@@ -250,7 +254,8 @@ def test_view_api() -> None:
     with pytest.raises(ConfigError) as err:
         flat.view_sql("observations")
     assert str(err.value) == (
-        "`observations` is not a flat view; the views are: " + ", ".join(flat.VIEWS)
+        "`observations` is not a flat view; the views are: "
+        + ", ".join(flat.VIEWS)
         + ". Did you mean `observation`?"
     )
 

@@ -11,7 +11,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from medlake.bronze import delimited, fhir
 from medlake.bronze.records import ObjectRef
@@ -120,7 +119,7 @@ def run_bronze(
 
 
 def _objects_in(uri: str, lake: TenantLake, shas: list[str]) -> set[str]:
-    t = delta.read(uri, columns=["_object_sha256"], filter=pc.field("_object_sha256").isin(shas), options=lake.delta_options())
+    t = delta.read_where_in(uri, "_object_sha256", shas, columns=["_object_sha256"], options=lake.delta_options())
     return set() if t is None else set(t.column("_object_sha256").unique().to_pylist())
 
 

@@ -29,15 +29,16 @@ def print_demo_report(console: Console, project: ProjectConfig, summary: RunSumm
 def _quarantine(console: Console, con: Any) -> None:
     try:
         rows = con.execute(
-            "select source, stage, object_name, position, reason from meta.quarantine "
+            "select source, object_name, position, "
+            "regexp_replace(reason, '^`?[^`:]+`?: [^:]+: ', '') from meta.quarantine "
             "order by source, object_name, record_index limit 12"
         ).fetchall()
         total = con.execute("select count(*) from meta.quarantine").fetchone()[0]
     except Exception:
         rows, total = [], 0
     t = Table(title=f"quarantined: {total:,} item(s) (first {len(rows)})")
-    for c in ("source", "stage", "object", "position", "reason"):
-        t.add_column(c, overflow="fold")
+    for c in ("source", "object", "position", "reason"):
+        t.add_column(c, overflow="fold", no_wrap=c != "reason")
     for r in rows:
         t.add_row(*(str(v) for v in r))
     console.print(t)
@@ -46,7 +47,8 @@ def _quarantine(console: Console, con: Any) -> None:
 def _patient_360(console: Console, con: Any) -> None:
     try:
         cur = con.execute(
-            "select * from gold.patient_360 order by coalesce(encounter_count_12m, 0) desc, patient_id limit 1"
+            "select * from gold.patient_360 "
+            "order by active_problem_count desc, encounters_total desc, patient_id limit 1"
         )
     except Exception:
         try:

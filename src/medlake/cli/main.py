@@ -97,7 +97,7 @@ def synth(
     """
     from rich.progress import Progress
 
-    from medlake.synth import generate
+    from medlake.synth.generate import generate
 
     with Progress(console=console, transient=True, disable=not console.is_terminal) as p:
         task = p.add_task("generating people", total=patients)
@@ -146,7 +146,7 @@ def demo(
     from medlake.cli.demo import print_demo_report
     from medlake.config import load_config
     from medlake.pipeline import run as run_pipeline
-    from medlake.synth import generate
+    from medlake.synth.generate import generate
 
     if fresh and directory.exists():
         shutil.rmtree(directory)

@@ -19,6 +19,7 @@ from rich.progress import (
 from rich.table import Table
 
 from medlake.pipeline import RunSummary
+from medlake.silver.schema import table_name
 
 
 class RichReporter:
@@ -128,7 +129,7 @@ def summary_tables(summary: RunSummary) -> list[Table]:
         t.add_column("table")
         t.add_column("rows", justify="right")
         for k, v in sorted(totals.items()):
-            t.add_row(f"silver.{k}", _fmt(v))
+            t.add_row(f"silver.{table_name(k)}", _fmt(v))
         out.append(t)
     gold = summary.stage("gold")
     if gold:

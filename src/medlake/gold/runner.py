@@ -42,6 +42,7 @@ SOURCE_VIEWS: tuple[str, ...] = (
 )
 """Flat views the project reads (each must exist as a Delta table under `views_root`)."""
 
+
 class GoldBuildError(MedlakeError, Terminal):
     """The gold dbt build failed; `failed_nodes` names the models/tests that did not pass."""
 
@@ -66,8 +67,19 @@ class GoldResult:
     elapsed_seconds: float = 0.0
 
     @property
-    def tests_passed(self) -> bool:
-        return all(t.status in ("pass", "warn") for t in self.tests)
+    def tests_passed(self) -> int:
+        """How many data tests passed."""
+        return sum(t.status == "pass" for t in self.tests)
+
+    @property
+    def tests_warned(self) -> int:
+        """How many data tests found rows but are configured as warnings."""
+        return sum(t.status == "warn" for t in self.tests)
+
+    @property
+    def tests_failed(self) -> int:
+        """How many data tests failed or errored (a successful run has none)."""
+        return sum(t.status in ("fail", "error") for t in self.tests)
 
 
 def project_dir() -> Path:
@@ -260,4 +272,3 @@ def run_gold(
         ", ".join(f"{k}={v}" for k, v in counts.items()),
     )
     return result
-

@@ -140,3 +140,28 @@ def read(
         return None
     cols = [c for c in columns if c in d.schema.names] if columns else None
     return d.to_table(columns=cols, filter=filter)
+
+
+def read_where_in(
+    uri: str, column: str, values: list[str], columns: list[str] | None = None, options: dict[str, str] | None = None
+) -> pa.Table | None:
+    """Rows whose `column` is one of `values` (pushed down to the files when possible).
+
+    Files written by delta-rs MERGE may store strings as `string_view`; pyarrow's statistics
+    pruning cannot compare those with `string`, so that case falls back to filtering after
+    the read.
+    """
+    import pyarrow.compute as pc
+
+    d = dataset(uri, options)
+    if d is None:
+        return None
+    cols = [c for c in columns if c in d.schema.names] if columns else None
+    try:
+        return d.to_table(columns=cols, filter=pc.field(column).isin(values))
+    except pa.ArrowNotImplementedError:
+        read_cols = None if cols is None else sorted({*cols, column})
+        t = d.to_table(columns=read_cols)
+        mask = pc.is_in(t.column(column).cast(pa.string()), value_set=pa.array(values, pa.string()))
+        t = t.filter(mask)
+        return t if cols is None else t.select(cols)

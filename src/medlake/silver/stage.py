@@ -13,7 +13,6 @@ from typing import Any
 
 import orjson
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from medlake.bronze.records import LINEAGE
 from medlake.config import ProjectConfig, SourceConfig, TenantConfig
@@ -67,7 +66,7 @@ def _pending_chunks(lake: TenantLake, uri: str, done: set[str]) -> Iterator[tupl
 
 
 def _read(lake: TenantLake, uri: str, shas: list[str]) -> pa.Table:
-    t = delta.read(uri, filter=pc.field("_object_sha256").isin(shas), options=lake.delta_options())
+    t = delta.read_where_in(uri, "_object_sha256", shas, options=lake.delta_options())
     assert t is not None
     rank = {s: i for i, s in enumerate(shas)}
     order = pa.array([rank[s] for s in t.column("_object_sha256").to_pylist()])

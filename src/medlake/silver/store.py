@@ -67,7 +67,7 @@ def write(lake: TenantLake, tenant: str, records: Iterable[SilverRecord], reason
 
 
 def _state(uri: str, lake: TenantLake, ids: list[str], cols: list[str]) -> pa.Table | None:
-    return delta.read(uri, columns=cols, filter=pc.field("id").isin(ids), options=lake.delta_options())
+    return delta.read_where_in(uri, "id", ids, columns=cols, options=lake.delta_options())
 
 
 def _write_type(

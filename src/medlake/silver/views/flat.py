@@ -103,7 +103,8 @@ def install_macros(con: duckdb.DuckDBPyConnection) -> None:
 
 def _empty_silver_sql(table: str) -> str:
     cols = ", ".join(
-        f"CAST(NULL AS {_DUCKDB_TYPES[str(field.type)]}) AS {field.name}" for field in CURRENT_SCHEMA
+        f"CAST(NULL AS {_DUCKDB_TYPES[str(field.type)]}) AS {field.name}"
+        for field in CURRENT_SCHEMA
     )
     return f"CREATE VIEW silver.{table} AS SELECT {cols} WHERE false"
 
@@ -156,7 +157,11 @@ def materialize(con: duckdb.DuckDBPyConnection, name: str) -> pa.Table:
     sql = view_sql(name)
     install_macros(con)
     ensure_silver_tables(con, [name])
-    return _utc(con.sql(sql).fetch_arrow_table())
+    relation = con.sql(sql)
+    # duckdb 2 names it to_arrow_table (fetch_arrow_table is deprecated); 1.x lacks it
+    fetch = getattr(relation, "to_arrow_table", None) or relation.fetch_arrow_table
+    table: pa.Table = fetch()
+    return _utc(table)
 
 
 def write_views(
@@ -172,7 +177,10 @@ def write_views(
     for name in names:
         table = materialize(con, name)
         write_deltalake(
-            f"{str(views_root).rstrip('/')}/{name}", table, mode="overwrite", schema_mode="overwrite"
+            f"{str(views_root).rstrip('/')}/{name}",
+            table,
+            mode="overwrite",
+            schema_mode="overwrite",
         )
         counts[name] = table.num_rows
     log.info("wrote %d flat views (%d rows)", len(counts), sum(counts.values()))
