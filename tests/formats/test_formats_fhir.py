@@ -134,6 +134,7 @@ def test_error_level_raise_names_the_entry() -> None:
 
 FILE_ERRORS = [
     pytest.param(b"", "`f.json`: the file is empty; expected FHIR JSON", id="empty"),
+    pytest.param(b" \n", "`f.json`: the file is empty; expected FHIR JSON", id="blank"),
     pytest.param(
         b'{\n  "resourceType": "Bundle",\n  "entry": [ }\n',
         '`f.json`: line 3 col 14: not valid JSON (unexpected character, expected a JSON value) at "}\\n"; expected a '
@@ -280,3 +281,10 @@ def test_resolve(reference: str, target: Target | None) -> None:
 
 def test_is_contained() -> None:
     assert is_contained("#x") and not is_contained("Patient/x")
+
+
+def test_an_empty_ndjson_file_is_zero_resources_not_an_error() -> None:
+    from medlake.formats.fhir import parse_fhir
+
+    result = parse_fhir(b"", name="Observation.ndjson")
+    assert (result.container, result.entries, result.problems) == ("ndjson", [], [])

@@ -7,7 +7,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from medlake.synth.generate import SynthSummary, generate  # noqa: E402
+from medlake.synth.generate import SynthSummary, generate
 
 SMALL = 300
 

@@ -77,7 +77,7 @@ def run_bronze(
         if tables:
             uri = lake.bronze(source.name, kind)
             already = _objects_in(uri, lake, [o.sha256 for o in objs])
-            fresh = [t for t in tables if t.column("_object_sha256")[0].as_py() not in already]
+            fresh = [t for t, o in zip(tables, objs, strict=True) if o.sha256 not in already and t.num_rows]
             if fresh:
                 table = pa.concat_tables(fresh, promote_options="permissive")
                 delta.append(uri, table, lake.delta_options())

@@ -121,6 +121,8 @@ def parse_fhir(
 ) -> FhirParseResult:
     """Parse a FHIR Bundle, NDJSON file or single resource into entries and problems."""
     raw = _json_bytes(data, name)
+    if not raw.strip() and name.lower().endswith((".ndjson", ".jsonl")):
+        return FhirParseResult("ndjson", None, [], [])  # a bulk export of a type with no resources
     if not raw.strip():
         raise ParseError(f"`{name}`: the file is empty; expected FHIR JSON", file=name)
     problems: list[Problem] = []

@@ -6,7 +6,16 @@ import random
 from datetime import date, timedelta
 
 from medlake.synth.codes import CHARGES, DENIALS, DRGS, EM_CODES, PANELS, REVENUE_CODES, VACCINES
-from medlake.synth.model import Adjustment, Claim, ClaimLine, Coverage, Encounter, Immunization, Observation, Procedure
+from medlake.synth.model import (
+    Adjustment,
+    Claim,
+    ClaimLine,
+    Coverage,
+    Encounter,
+    Immunization,
+    Observation,
+    Procedure,
+)
 
 DENIAL_RATE = 0.07
 _FACTOR = {"medicare": 0.32, "medicaid": 0.25, "commercial": 0.55}

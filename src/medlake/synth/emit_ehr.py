@@ -11,8 +11,8 @@ from __future__ import annotations
 import random
 from pathlib import Path
 
-from medlake.synth.emit import RowFile, icd9_dotted, icd10_dotted, num
 from medlake.synth.defects import truncate_last_record
+from medlake.synth.emit import RowFile, icd9_dotted, icd10_dotted, num
 from medlake.synth.model import EHR, PersonHistory
 from medlake.synth.population import derive
 from medlake.synth.truth import TruthWriter
@@ -22,7 +22,7 @@ ICD9_SHARE = 0.15
 RAGGED_RATE = 0.0005
 _PAT = ("PAT_MRN", "PAT_LAST_NAME", "PAT_FIRST_NAME", "PAT_MIDDLE_NAME", "SEX", "BIRTH_DATE", "SSN", "ADDR_LINE_1",
         "CITY", "STATE", "ZIP", "PHONE", "EMAIL", "RACE", "ETHNIC_GROUP", "LANGUAGE", "MARITAL_STATUS", "DEATH_DATE")
-_PAT2 = tuple("HOME_PHONE" if c == "PHONE" else c for c in _PAT) + ("PREFERRED_CONTACT",)
+_PAT2 = (*("HOME_PHONE" if c == "PHONE" else c for c in _PAT), "PREFERRED_CONTACT")
 _ENC = ("CSN", "PAT_MRN", "ENC_TYPE", "PATIENT_CLASS", "ADMIT_DTTM", "DISCH_DTTM", "FACILITY_ID", "DEPARTMENT",
         "ATTENDING_NPI", "ATTENDING_NAME", "REASON_DX", "DISCH_DISPOSITION", "READMIT_OF_CSN")
 _DX = ("DX_ID", "CSN", "PAT_MRN", "DX_CODE_SYSTEM", "DX_CODE", "DX_NAME", "DX_DATE", "DX_TYPE", "ONSET_DATE",

@@ -10,6 +10,7 @@ from typing import Any
 from medlake.synth import care, clinical, observations
 from medlake.synth.billing import claims_for
 from medlake.synth.codes import ACUTE, CHRONIC, DRGS, DX_BY_CODE
+from medlake.synth.defects import registrations_for
 from medlake.synth.model import (
     ADT,
     AMB,
@@ -44,7 +45,6 @@ from medlake.synth.population import (
     wearable_for,
 )
 from medlake.synth.providers import CLINIC_SITE, HOSPITAL, MEDICAL_CENTER, practitioner
-from medlake.synth.defects import registrations_for
 
 _SITE: dict[str, Facility] = {CLINIC: CLINIC_SITE, EHR: HOSPITAL, FHIR_EHR: MEDICAL_CENTER}
 _CARE = (CLINIC, EHR, FHIR_EHR)
@@ -82,7 +82,7 @@ def build_history(seed: int, index: int, fake: Any) -> PersonHistory:
     last_day = min(PERIOD_END, p.death_date or PERIOD_END)
     for n, v in enumerate(visits):
         age = age_on(p.birth_date, v.start.date())
-        enc, system = _encounter(p.person_id, n, v, rng, known, care_systems, age, enc_ids, last_day)
+        enc = _encounter(p.person_id, n, v, rng, known, care_systems, age, enc_ids, last_day)
         enc_ids[id(v)] = enc.encounter_id
         care_src = tuple(s for s in enc.sources if s in _CARE)
         systems_used.update(care_src)
@@ -129,21 +129,20 @@ def _chronic(pid: str, key: str, onset: date, encounters: list[Encounter], sourc
 
 
 def _encounter(pid: str, n: int, v: clinical.Visit, rng: random.Random, known: set[str], care_systems: list[str],
-               age: int, previous_ids: dict[int, str], last_day: date) -> tuple[Encounter, str]:
+               age: int, previous_ids: dict[int, str], last_day: date) -> Encounter:
     cls = _CLASS.get(v.kind, AMB)
     if cls in (EMER, IMP):
         if EHR in known or ADT in known or FHIR_EHR not in known:
             facility, sources = HOSPITAL, tuple(s for s in (EHR, ADT) if s in known)
         else:
             facility, sources = MEDICAL_CENTER, (FHIR_EHR,)
-        system = sources[0] if sources else ""
         specialty = "emergency" if cls == EMER else rng.choice(("hospitalist", "hospitalist", "cardiology", "pulmonology"))
     else:
         if care_systems:
             system = care_systems[0] if rng.random() < 0.8 or len(care_systems) == 1 else rng.choice(care_systems[1:])
             facility, sources = _SITE[system], (system,)
         else:
-            system, facility, sources = "", CLINIC_SITE, ()
+            facility, sources = CLINIC_SITE, ()
         specialty = "pediatrics" if age < 18 else rng.choice(("family", "internal"))
         if v.screening == "mammogram":
             specialty = "radiology"
@@ -166,4 +165,4 @@ def _encounter(pid: str, n: int, v: clinical.Visit, rng: random.Random, known: s
         discharge_disposition=dispo, admit_source="7" if cls == IMP else ("1" if cls == EMER else ""),
         readmission_of=readmit, drg=DRGS.get(v.problem, DRGS["other"])[0] if cls == IMP else "",
         sources=sources + ((CLAIMS,) if CLAIMS in known else ()),
-    ), system
+    )
