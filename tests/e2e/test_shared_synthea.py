@@ -28,7 +28,7 @@ tenants:
       - {{name: smart, kind: fhir, location: "{root / 'smart-generated-sample-data-r4'}/*.json"}}
 """,
     )
-    run(project, "t", ("land", "bronze", "silver"))
+    run(project, "t")
     resources = silver_resources(project, "t")
     patients = [r for r in resources if r[0] == "Patient"]
     assert len(patients) == 43
@@ -43,6 +43,12 @@ tenants:
     # bronze kept every resource as-is, with lineage
     b = query(project, "t", "select count(*), count(distinct _object_sha256) from bronze.pipes__resources")
     assert b[0][1] == 19  # 17 patient bundles + hospital + practitioner bundles
+    # views and gold over real Synthea shapes: one Patient 360 row per patient, vitals found
+    assert query(project, "t", "select count(*) from gold.patient_360") == [(43,)]
+    with_bp = query(project, "t", "select count(distinct patient_id) from views.observation where code = '8480-6'")
+    assert with_bp[0][0] > 20
+    assert query(project, "t", "select count(*) from gold.patient_360 where bp_systolic_value between 40 and 260") == with_bp
+    assert query(project, "t", "select count(*) from views.observation where value_number is not null")[0][0] > 1000
     # nothing was quarantined
     has_q = query(project, "t", "select count(*) from duckdb_views() where schema_name = 'meta' and view_name = 'quarantine'")
     if has_q == [(1,)]:

@@ -104,7 +104,7 @@ def labs_for(enc: Encounter, v: Visit, pr: Profile, rng: random.Random, sex: str
             val = round(_lab_value(mkey, v, pr, rng, sex, age), lab.decimals)
             if lab.decimals == 0:
                 val = float(int(val))
-            first: float | str = val
+            first: float = val
             corrected: float | None = None
             cflag = ""
             if rng.random() < LAB_CORRECTION_RATE:  # first sent with a decimal slip, corrected later
