@@ -70,7 +70,9 @@ class SourceConfig(_Frozen):
     mapping: str | None = Field(
         None, description="Delimited sources: a shipped mapping spec name or a path to a YAML spec."
     )
-    format: FormatOptions = Field(default_factory=FormatOptions)
+    format: FormatOptions = Field(
+        default_factory=FormatOptions, description="Delimited sources: how to read the bytes."
+    )
 
     @field_validator("name")
     @classmethod
@@ -96,7 +98,7 @@ class TenantConfig(_Frozen):
 
     name: str = Field(description="Short name, lower-case letters, digits and `_`.")
     timezone: str = Field("UTC", description="Default IANA zone for naive source timestamps.")
-    sources: tuple[SourceConfig, ...] = ()
+    sources: tuple[SourceConfig, ...] = Field((), description="The tenant's feeds.")
 
     @field_validator("name")
     @classmethod
@@ -145,7 +147,7 @@ class ProjectConfig(_Frozen):
     storage_options: dict[str, str] = Field(
         default_factory=dict, description="Options for object storage (e.g. AWS_ENDPOINT_URL)."
     )
-    tenants: tuple[TenantConfig, ...] = ()
+    tenants: tuple[TenantConfig, ...] = Field((), description="One entry per customer.")
     base_dir: str = Field(".", description="Set by the loader: the folder of the config file.", exclude=True)
 
     @model_validator(mode="after")
