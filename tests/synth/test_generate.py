@@ -110,3 +110,9 @@ def test_written_project_config_loads(small_out: tuple[Path, SynthSummary]) -> N
     assert names["ehr"].format.delimiter == "|"
     assert cfg.lake_uri() == str((out / "lake").resolve())
     assert date(2021, 1, 1) == PERIOD_START
+
+
+def test_helper_processes_do_not_change_the_output(tmp_path: Path) -> None:
+    generate(tmp_path / "inline", 120, seed=8, workers=0)
+    generate(tmp_path / "spawned", 120, seed=8, workers=1)
+    assert _digest(tmp_path / "inline") == _digest(tmp_path / "spawned")

@@ -11,12 +11,13 @@ Only a file with no LF at all is read as CR-terminated.
 
 Speed: lines without the quote character (most lines of most feeds) are split by Arrow
 (`split_pattern`, `list_element`); only lines holding the quote character go through the
-Python state machine below.
+Python state machine below. A quote-free UTF-8 file is read whole by `pyarrow.csv` when that
+gives exactly the same result (`medlake.formats.delimited_fast`). Decoding is
+`medlake.formats.encoding`; `detect_encoding` and `decode_text` are re-exported here.
 """
 
 from __future__ import annotations
 
-import codecs
 from bisect import bisect_left
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,17 +26,20 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from medlake.errors import ConfigError, ErrorLevel, ParseError
+from medlake.formats.delimited_fast import count_breaks, quote_free_start, read_arrow_csv
+from medlake.formats.encoding import decode_text, detect_encoding
 from medlake.formats.problems import Problem, line_position, quote, report
 
-LINE_COLUMN = "_line"
+__all__ = [
+    "LINE_COLUMN",
+    "DelimitedOptions",
+    "DelimitedResult",
+    "decode_text",
+    "detect_encoding",
+    "parse_delimited",
+]
 
-_BOMS: tuple[tuple[bytes, str, str], ...] = (
-    (b"\xef\xbb\xbf", "utf-8", "utf-8-sig"),
-    (b"\xff\xfe\x00\x00", "utf-32-le", "utf-32-le"),
-    (b"\x00\x00\xfe\xff", "utf-32-be", "utf-32-be"),
-    (b"\xff\xfe", "utf-16-le", "utf-16-le"),
-    (b"\xfe\xff", "utf-16-be", "utf-16-be"),
-)
+LINE_COLUMN = "_line"
 
 
 @dataclass(frozen=True)
@@ -76,68 +80,6 @@ class DelimitedResult:
     encoding: str
     line_terminator: str
     rows_read: int
-
-
-# ---------------------------------------------------------------------------- decoding
-
-
-def detect_encoding(data: bytes) -> tuple[str, int, str]:
-    """(codec, BOM length, label) from a byte-order mark or the NUL pattern of UTF-16."""
-    for bom, codec, label in _BOMS:
-        if data.startswith(bom):
-            return codec, len(bom), label
-    sample = data[:4096]
-    sample = sample[: len(sample) - len(sample) % 2]
-    half = len(sample) // 2
-    if half >= 2:
-        even_nuls, odd_nuls = sample[0::2].count(0), sample[1::2].count(0)
-        if odd_nuls > half // 2 and even_nuls * 10 < half:
-            return "utf-16-le", 0, "utf-16-le"
-        if even_nuls > half // 2 and odd_nuls * 10 < half:
-            return "utf-16-be", 0, "utf-16-be"
-    return "utf-8", 0, "utf-8"
-
-
-def decode_text(data: bytes, encoding: str, name: str) -> tuple[str, str]:
-    """Decode `data` strictly; return (text, encoding label). Undecodable bytes raise."""
-    if encoding == "auto":
-        codec, skip, label = detect_encoding(data)
-    else:
-        try:
-            codec = codecs.lookup(encoding).name
-        except LookupError:
-            raise ParseError(
-                f"`{name}`: unknown encoding `{encoding}`; use `auto` or a Python codec name "
-                "such as `utf-8`, `cp1252` or `latin-1`",
-                file=name,
-            ) from None
-        skip = 3 if codec == "utf-8" and data.startswith(_BOMS[0][0]) else 0
-        label = "utf-8-sig" if skip else codec
-    try:
-        return data[skip:].decode(codec), label
-    except UnicodeDecodeError as exc:
-        raise _decode_error(data, skip, codec, exc, name) from None
-
-
-def _decode_error(
-    data: bytes, skip: int, codec: str, exc: UnicodeDecodeError, name: str
-) -> ParseError:
-    offset = skip + exc.start
-    bad = data[offset : skip + max(exc.end, exc.start + 2)]
-    shown = " ".join(f"0x{b:02X}" for b in bad)
-    noun, verb = ("byte", "is") if len(bad) == 1 else ("bytes", "are")
-    prefix = data[skip:offset].decode(codec, errors="replace")
-    breaks = prefix.count("\n") if "\n" in prefix else prefix.count("\r")
-    line = breaks + 1
-    return ParseError(
-        f"`{name}`: line {line:,}: {noun} {shown} at offset {offset:,} {verb} not valid "
-        f"{codec.upper()}; declare `encoding: cp1252` (or the feed's real encoding) in the "
-        "source's format options",
-        file=name,
-        line=line,
-        offset=offset,
-        position=line_position(line),
-    )
 
 
 # ---------------------------------------------------------------------- physical lines
@@ -421,7 +363,7 @@ def _simple_table(
         joined = "\n".join(texts)
         if "\r" not in joined:
             body = pa.py_buffer(joined.encode("utf-8"))
-            fast = _read_arrow_csv(body, len(layout.columns), delim)
+            fast = read_arrow_csv(body, len(layout.columns), delim)
             if fast is not None:
                 return pa.Table.from_arrays([*fast.columns, line_numbers], names=names)
     ncols = len(layout.columns)
@@ -482,28 +424,27 @@ def _problems(lines: _Lines, layout: _Layout, bad: list[_Bad]) -> list[Problem]:
 # ------------------------------------------------------------------ Arrow CSV fast path
 
 
+@dataclass
+class _FastTable:
+    table: pa.Table
+    columns: list[str]
+
+
 def _arrow_fast_path(raw: bytes, options: DelimitedOptions, name: str) -> _FastTable | None:
     """Read quote-free UTF-8 with `pyarrow.csv`, when that gives exactly the generic result.
 
-    Only for a one-byte delimiter, a first line that is the header (or data), no blank line,
-    no CR inside an LF/CRLF-terminated line, and no ragged row; otherwise None, and the
-    generic path runs (it gives positions and raw text for every problem).
+    `quote_free_start` says when it may (see `medlake.formats.delimited_fast`); a ragged row
+    also gives None, and the generic path runs (it gives positions and raw text for every
+    problem).
     """
-    delim = options.delimiter.encode("utf-8")
-    if len(delim) != 1 or not raw or raw[:1] in (b"\r", b"\n") or b"\n\n" in raw:
+    start_at = quote_free_start(raw, options.delimiter)
+    if start_at is None:
         return None
-    if b"\r" in raw:
-        if b"\n" in raw and raw.count(b"\r") != raw.count(b"\r\n"):
-            return None
-        if b"\r\r" in raw or b"\n\r\n" in raw:
-            return None
-    ends = [k for k in (raw.find(b"\n"), raw.find(b"\r")) if k >= 0]
-    end = min(ends, default=len(raw))
-    first = raw[:end].decode("utf-8").split(options.delimiter)
+    first, after = start_at
     if options.header:
         columns = first
         _check_columns(columns, 0, name)
-        start = end + (2 if raw.startswith(b"\r\n", end) else 1)
+        start = after
     else:
         generated = [f"column_{k}" for k in range(1, len(first) + 1)]
         columns = list(options.columns) if options.columns is not None else generated
@@ -511,49 +452,13 @@ def _arrow_fast_path(raw: bytes, options: DelimitedOptions, name: str) -> _FastT
         start = 0
     if start >= len(raw):
         return None
-    table = _read_arrow_csv(pa.py_buffer(raw).slice(start), len(columns), options.delimiter)
+    table = read_arrow_csv(pa.py_buffer(raw).slice(start), len(columns), options.delimiter)
     if table is None:
         return None
     first_line = 2 if options.header else 1
     lines = pa.array(range(first_line, first_line + table.num_rows), type=pa.int64())
     arrays = [*table.columns, lines]
     return _FastTable(pa.Table.from_arrays(arrays, names=[*columns, LINE_COLUMN]), columns)
-
-
-@dataclass
-class _FastTable:
-    table: pa.Table
-    columns: list[str]
-
-
-def _read_arrow_csv(body: pa.Buffer, ncols: int, delim: str) -> pa.Table | None:
-    """Split quote-free lines with `pyarrow.csv`: strings, empty → null; None if any is ragged."""
-    import pyarrow.csv as pcsv  # only the fast paths need it
-
-    ragged: list[int] = []
-
-    def on_invalid_row(row: Any) -> str:
-        ragged.append(1)
-        return "skip"
-
-    names = [f"f{k}" for k in range(ncols)]
-    try:
-        table = pcsv.read_csv(
-            body,
-            read_options=pcsv.ReadOptions(column_names=names),
-            parse_options=pcsv.ParseOptions(
-                delimiter=delim, quote_char=False, double_quote=False, escape_char=False,
-                newlines_in_values=False, ignore_empty_lines=False,
-                invalid_row_handler=on_invalid_row,
-            ),
-            convert_options=pcsv.ConvertOptions(
-                column_types=dict.fromkeys(names, pa.string()), strings_can_be_null=True,
-                null_values=[""], quoted_strings_can_be_null=False,
-            ),
-        )
-    except pa.ArrowInvalid:  # e.g. a line longer than a block: let the generic path read it
-        return None
-    return None if ragged else table.combine_chunks()
 
 
 # ------------------------------------------------------------------------------ parse
@@ -580,7 +485,7 @@ def parse_delimited(
     if not has_quote and _FAST_PATH:
         fast = _arrow_fast_path(raw, options, name)
         if fast is not None:
-            terminator = _terminator(_count_breaks(raw))
+            terminator = _terminator(count_breaks(raw))
             rows = fast.table.num_rows
             return DelimitedResult(fast.table, fast.columns, [], encoding, terminator, rows)
     return _parse_generic(text, encoding, options, name, errors, has_quote)
@@ -588,15 +493,6 @@ def parse_delimited(
 
 _FAST_PATH = True
 """Tests switch this off to check that the fast path and the generic path agree."""
-
-
-def _count_breaks(raw: bytes) -> dict[str, int]:
-    if b"\r" not in raw:
-        return {"\n": int(b"\n" in raw), "\r\n": 0, "\r": 0}  # presence is enough
-    n_crlf = raw.count(b"\r\n")
-    if b"\n" in raw:
-        return {"\n": raw.count(b"\n") - n_crlf, "\r\n": n_crlf, "\r": 0}
-    return {"\n": 0, "\r\n": 0, "\r": raw.count(b"\r")}
 
 
 def _parse_generic(

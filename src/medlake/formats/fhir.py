@@ -20,7 +20,7 @@ from urllib.parse import unquote
 import orjson
 
 from medlake.errors import ErrorLevel, ParseError
-from medlake.formats.delimited import detect_encoding
+from medlake.formats.encoding import detect_encoding
 from medlake.formats.problems import Problem, quote, report
 
 Container = Literal["bundle", "ndjson", "resource"]

@@ -85,9 +85,10 @@ def attach_gold(con: Any, lake: TenantLake) -> list[str]:
     if "://" in lake.root or not path.exists():
         return []
     con.execute(f"ATTACH '{path.as_posix()}' AS gold_db (READ_ONLY)")
+    # only the marts: dbt's staging views and copied inputs live in other schemas of the file
     rows = con.execute(
         "SELECT table_schema, table_name FROM information_schema.tables "
-        "WHERE table_catalog = 'gold_db' AND table_schema NOT IN ('information_schema', 'pg_catalog')"
+        "WHERE table_catalog = 'gold_db' AND table_schema IN ('gold', 'main')"
     ).fetchall()
     marts = []
     for schema, name in rows:

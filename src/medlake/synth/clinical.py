@@ -56,10 +56,7 @@ def profile_for(p: Person, rng: random.Random) -> Profile:
     band = _band(age)
     pr = Profile()
     for key, probs in _PREVALENCE.items():
-        prob = probs[band]
-        if key == "ckd" and band >= 2:
-            prob *= 1.0  # baseline; diabetes/hypertension raise it below
-        if rng.random() < prob:
+        if rng.random() < probs[band]:  # CKD: diabetes/hypertension raise it below
             pr.conditions[key] = _onset(p, rng)
     if ("diabetes" in pr.conditions or "hypertension" in pr.conditions) and band >= 2 and rng.random() < 0.06:
         pr.conditions.setdefault("ckd", _onset(p, rng))

@@ -11,6 +11,7 @@ from __future__ import annotations
 import random
 from pathlib import Path
 
+from medlake.synth.codes import DX_BY_CODE
 from medlake.synth.defects import truncate_last_record
 from medlake.synth.emit import RowFile, icd9_dotted, icd10_dotted, num
 from medlake.synth.model import EHR, PersonHistory
@@ -100,8 +101,6 @@ class EhrEmitter:
 
     def _dx(self, rng: random.Random, dx_id: str, csn: str, mrn: str, code: str, when: str, kind: str,
             onset: str, resolved: str) -> None:
-        from medlake.synth.codes import DX_BY_CODE
-
         d = DX_BY_CODE.get(code)
         legacy = d is not None and d.icd9 != "" and derive(self.seed, "icd9", dx_id) % 1000 < ICD9_SHARE * 1000
         system, shown = ("ICD9", icd9_dotted(d.icd9)) if legacy and d else ("ICD10", icd10_dotted(code))
