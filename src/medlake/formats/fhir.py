@@ -152,12 +152,12 @@ def _parse_ndjson(
         except orjson.JSONDecodeError as exc:
             text = line.decode("utf-8", errors="replace").rstrip("\r")
             why = f"not valid JSON ({exc.msg}) at col {exc.colno:,}: {quote(text)}"
-            report(Problem(why, f"line {number:,}", number, number, text), errors, problems, name)
+            report(Problem(why, f"line {number:,}", number, number - 1, text), errors, problems, name)
             continue
         not_resource = _not_a_resource(value)
         if not_resource is not None:
             text = line.decode("utf-8", errors="replace").rstrip("\r")
-            problem = Problem(not_resource, f"line {number:,}", number, number, text)
+            problem = Problem(not_resource, f"line {number:,}", number, number - 1, text)
             report(problem, errors, problems, name)
             continue
         entries.append(FhirEntry(number, value))

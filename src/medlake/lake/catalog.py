@@ -47,11 +47,23 @@ def _remote_subdirs(lake: TenantLake, prefix: str) -> list[str]:
 
 
 def _register(con: Any, schema: str, name: str, uri: str, options: dict[str, str]) -> bool:
-    d = delta.dataset(uri, options)
-    if d is None or not _SAFE.match(name):
+    from deltalake import DeltaTable
+
+    if not _SAFE.match(name) or not delta.exists(uri, options):
         return False
     alias = f"__{schema}__{name}"
-    con.register(alias, d)
+    dt = DeltaTable(uri, storage_options=options or None)
+    files = dt.file_uris()
+    if "://" not in uri and files:
+        # Local tables: DuckDB reads the table's current Parquet files itself. (pyarrow cannot
+        # apply filters to the string_view columns delta-rs MERGE writes.)
+        listing = ", ".join("'" + f.replace("'", "''") + "'" for f in files)
+        con.execute(
+            f'CREATE OR REPLACE VIEW {schema}."{name}" AS '
+            f"SELECT * FROM read_parquet([{listing}], union_by_name = true)"
+        )
+        return True
+    con.register(alias, dt.to_pyarrow_dataset())
     con.execute(f'CREATE OR REPLACE VIEW {schema}."{name}" AS SELECT * FROM "{alias}"')
     return True
 

@@ -34,7 +34,7 @@ MANIFEST_SCHEMA = pa.schema(
         ("event", pa.string()),
         ("reason", pa.string()),
         ("batch_id", pa.string()),
-        ("at", TS),
+        ("event_at", TS),
     ]
 )
 
@@ -78,7 +78,7 @@ def record(lake: TenantLake, events: Iterable[Event]) -> int:
             "event": e.event,
             "reason": e.reason,
             "batch_id": e.batch_id,
-            "at": now,
+            "event_at": now,
         }
         for e in events
     ]
@@ -94,7 +94,7 @@ def objects(lake: TenantLake, source: str | None = None) -> dict[str, ObjectInfo
     out: dict[str, ObjectInfo] = {}
     if t is None:
         return out
-    t = t.sort_by([("at", "ascending")])
+    t = t.sort_by([("event_at", "ascending")])
     for r in t.to_pylist():
         k = f"{r['source']}/{r['object_sha256']}"
         prev = out.get(k)

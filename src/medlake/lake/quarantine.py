@@ -26,7 +26,7 @@ QUARANTINE_SCHEMA = pa.schema(
         ("reason", pa.string()),
         ("raw", pa.string()),
         ("batch_id", pa.string()),
-        ("at", pa.timestamp("us", tz="UTC")),
+        ("quarantined_at", pa.timestamp("us", tz="UTC")),
     ]
 )
 
@@ -48,7 +48,7 @@ def write(lake: TenantLake, items: list[Quarantined], batch_id: str) -> int:
     if not items:
         return 0
     now = datetime.now(UTC)
-    rows = [{**item.__dict__, "tenant": lake.tenant, "batch_id": batch_id, "at": now} for item in items]
+    rows = [{**item.__dict__, "tenant": lake.tenant, "batch_id": batch_id, "quarantined_at": now} for item in items]
     t = pa.Table.from_pylist(rows, schema=QUARANTINE_SCHEMA)
     delta.merge(
         lake.meta("quarantine"),

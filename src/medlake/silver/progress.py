@@ -17,7 +17,7 @@ PROGRESS_SCHEMA = pa.schema(
         ("kind", pa.string()),
         ("object_sha256", pa.string()),
         ("batch_id", pa.string()),
-        ("at", pa.timestamp("us", tz="UTC")),
+        ("done_at", pa.timestamp("us", tz="UTC")),
     ]
 )
 
@@ -31,7 +31,7 @@ def done(lake: TenantLake, stage: str, source: str, kind: str) -> set[str]:
 def mark(lake: TenantLake, stage: str, source: str, kind: str, shas: list[str], batch_id: str) -> None:
     now = datetime.now(UTC)
     rows = [
-        {"stage": stage, "source": source, "kind": kind, "object_sha256": s, "batch_id": batch_id, "at": now}
+        {"stage": stage, "source": source, "kind": kind, "object_sha256": s, "batch_id": batch_id, "done_at": now}
         for s in shas
     ]
     delta.append(lake.meta("progress"), pa.Table.from_pylist(rows, schema=PROGRESS_SCHEMA), lake.delta_options())
