@@ -5,11 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from e2e_helpers import dangling_references, query, silver_resources, write_config
 
 from medlake.pipeline import run
 from shared_data import shared_path
-
-from e2e_helpers import dangling_references, query, silver_resources, write_config
 
 pytestmark = pytest.mark.shared
 

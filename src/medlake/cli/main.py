@@ -102,7 +102,12 @@ def synth(
     with Progress(console=console, transient=True, disable=not console.is_terminal) as p:
         task = p.add_task("generating people", total=patients)
         summary = generate(out, patients, seed, progress=lambda n: p.update(task, completed=n))
-    console.print(f"wrote {patients:,} people to {out} ({summary.describe()})")
+    files = sum(summary.files.values())
+    console.print(
+        f"wrote {patients:,} people to {out}: {files:,} files from {len(summary.files)} source systems, "
+        f"{summary.defect_count:,} injected defects (truth/defects.csv); config: {out / 'medlake.yaml'}",
+        soft_wrap=True,
+    )
 
 
 @app.command()

@@ -67,6 +67,12 @@ class EhrEmitter:
         line = f.write(row)
         truth.patient_record(reg, p.person_id, "patients", truth.rel(f.path), mrn, f"line {line}")
         dx_n = 0
+        sent = {e.encounter_id for e in h.encounters if self.source in e.sources}
+
+        def csn(encounter_id: str | None) -> str:
+            """Only encounters this EHR has; facts from visits elsewhere carry no CSN."""
+            return encounter_id if encounter_id in sent else ""
+
         for e in h.encounters:
             if self.source not in e.sources:
                 continue
@@ -74,7 +80,7 @@ class EhrEmitter:
                 e.encounter_id, mrn, e.type_code, e.enc_class, e.start.strftime(TS), e.end.strftime(TS),
                 e.facility.facility_id, e.location.replace("^", " "), e.attending.npi,
                 f"{e.attending.family}, {e.attending.given}", icd10_dotted(e.reason_codes[0]) if e.reason_codes else "",
-                e.discharge_disposition, e.readmission_of])
+                e.discharge_disposition, csn(e.readmission_of)])
             truth.record(self.source, "encounters", truth.rel(self.encounters.path), e.encounter_id, p.person_id)
             for code in e.reason_codes:
                 dx_n += 1
@@ -82,19 +88,19 @@ class EhrEmitter:
                          "ENCOUNTER", "", "")
         for c in h.conditions:
             if self.source in c.sources:
-                self._dx(rng, f"{c.condition_id}-PL", c.encounter_id, mrn, c.icd10, c.onset.isoformat() + " 00:00:00",
+                self._dx(rng, f"{c.condition_id}-PL", csn(c.encounter_id), mrn, c.icd10, c.onset.isoformat() + " 00:00:00",
                          "PROBLEM" if c.chronic else "ENCOUNTER", c.onset.isoformat(),
                          c.abatement.isoformat() if c.abatement else "")
         for pr in h.procedures:
             if self.source in pr.sources:
-                self.procedures.write([pr.procedure_id, pr.encounter_id, mrn, pr.system, pr.code, pr.display,
+                self.procedures.write([pr.procedure_id, csn(pr.encounter_id), mrn, pr.system, pr.code, pr.display,
                                        pr.performed.strftime(TS)])
         for o in h.observations:
             if self.source in o.sources and o.category == "vital-signs":
-                self._vital(o.observation_id, o.encounter_id, mrn, o.local_code, o.loinc, num(o.value), o.unit,
+                self._vital(o.observation_id, csn(o.encounter_id), mrn, o.local_code, o.loinc, num(o.value), o.unit,
                             o.effective.strftime(TS), truth)
                 if o.corrected_value is not None:
-                    cl = self.corrections.write([o.observation_id, o.encounter_id, mrn, o.local_code, o.loinc,
+                    cl = self.corrections.write([o.observation_id, csn(o.encounter_id), mrn, o.local_code, o.loinc,
                                                  num(o.corrected_value), o.unit, o.effective.strftime(TS), "C"])
                     truth.defect("late_correction", self.source, truth.rel(self.corrections.path), f"line {cl}",
                                  f"VITAL_ID {o.observation_id}: {num(o.value)} -> {num(o.corrected_value)} {o.unit}")
