@@ -77,3 +77,34 @@ def test_landing_manifest_and_delta_on_s3(s3_options: dict[str, str]) -> None:
     con = connect(lake)
     assert con.execute('select count(*) from bronze."ehr__patients"').fetchone() == (2,)
     assert con.execute("select count(distinct object_sha256) from meta.manifest").fetchone() == (1,)
+
+
+def test_pipeline_to_silver_on_s3(s3_options: dict[str, str], tmp_path: pytest.TempPathFactory) -> None:
+    from pathlib import Path
+
+    from medlake.config import parse_config
+    from medlake.pipeline import run
+
+    base = Path(str(tmp_path))
+    (base / "fhir").mkdir()
+    (base / "fhir" / "b.json").write_bytes(
+        b'{"resourceType":"Bundle","type":"transaction","entry":['
+        b'{"fullUrl":"urn:uuid:11111111-1111-1111-1111-111111111111","resource":{"resourceType":"Patient","id":"p1"}},'
+        b'{"fullUrl":"urn:uuid:22222222-2222-2222-2222-222222222222","resource":{"resourceType":"Observation","id":"o1",'
+        b'"status":"final","code":{"text":"x"},"subject":{"reference":"urn:uuid:11111111-1111-1111-1111-111111111111"}}}]}'
+    )
+    opts = "\n".join(f"  {k}: {v}" for k, v in s3_options.items())
+    cfg = parse_config(
+        f"lake: s3://lake/pipeline\nstorage_options:\n{opts}\n"
+        f"tenants:\n  - name: t\n    sources:\n      - {{name: f, kind: fhir, location: {base / 'fhir'}}}\n",
+        path=str(base / "medlake.yaml"),
+    )
+    run(cfg, "t", ("land", "bronze", "silver"))
+    run(cfg, "t", ("land", "bronze", "silver"))  # idempotent on S3 too
+    lake = TenantLake.open("s3://lake/pipeline", "t", s3_options)
+    con = connect(lake)
+    pid = con.execute("select id from silver.patient").fetchall()
+    assert len(pid) == 1
+    ref = con.execute("select resource->'subject'->>'reference' from silver.observation").fetchone()
+    assert ref == (f"Patient/{pid[0][0]}",)
+    assert con.execute("select count(*) from bronze.f__resources").fetchone() == (2,)
