@@ -64,7 +64,9 @@ def main() -> None:
     results = []
     for n in args.patients:
         out = subprocess.run([sys.executable, __file__, "--one", str(n), "--seed", str(args.seed)],
-                             check=True, capture_output=True, text=True)
+                             capture_output=True, text=True)
+        if out.returncode != 0:
+            sys.exit(f"{n:,} patients failed:\n{out.stderr[-4000:]}")
         r = json.loads(out.stdout.strip().splitlines()[-1])
         results.append(r)
         print(json.dumps(r))

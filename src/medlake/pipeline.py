@@ -10,8 +10,9 @@ Stages, in order (each reads only the layer before it):
 
 from __future__ import annotations
 
+import os
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -70,8 +71,13 @@ def run(
     stages: Sequence[str] = STAGES,
     sources: Sequence[str] | None = None,
     reporter: Reporter | None = None,
+    workers: int | None = None,
 ) -> RunSummary:
-    """Run `stages` for one tenant (optionally only some of its sources)."""
+    """Run `stages` for one tenant (optionally only some of its sources).
+
+    Bronze and silver run sources in parallel in `workers` processes (default: the
+    `MEDLAKE_WORKERS` environment variable, else the number of CPUs, at most 4).
+    """
     unknown = [s for s in stages if s not in STAGES]
     if unknown:
         raise ConfigError(f"unknown stage(s) {', '.join(unknown)}; stages are: {', '.join(STAGES)}")
@@ -82,12 +88,16 @@ def run(
     run_id = new_run_id()
     log = RunLog(lake, run_id)
     summary = RunSummary(run_id, tenant_name, lake.root)
+    n_workers = workers if workers is not None else default_workers()
     for stage in STAGES:
         if stage not in stages:
             continue
         t0 = time.perf_counter()
         result = StageResult(stage)
-        _STAGE_FUNCS[stage](project, tenant, selected, lake, log, rep, result)
+        if stage in _PER_SOURCE:
+            _run_per_source(stage, project, tenant, selected, lake, log, rep, result, n_workers)
+        else:
+            _STAGE_FUNCS[stage](project, tenant, selected, lake, log, rep, result)
         result.seconds = time.perf_counter() - t0
         summary.stages.append(result)
     return summary
@@ -112,33 +122,80 @@ def _land(project: ProjectConfig, tenant: TenantConfig, sources: list[SourceConf
         result.details[src.name] = {"files": total, "new": step.rows_out, "duplicates": sum(1 for x in landed if not x.new)}
 
 
-def _bronze(project: ProjectConfig, tenant: TenantConfig, sources: list[SourceConfig], lake: TenantLake,
-            log: RunLog, rep: Reporter, result: StageResult) -> None:
+def default_workers() -> int:
+    env = os.environ.get("MEDLAKE_WORKERS")
+    if env:
+        try:
+            return max(1, int(env))
+        except ValueError:
+            raise ConfigError(f"MEDLAKE_WORKERS=`{env}` is not a number of processes; use e.g. 2") from None
+    return max(1, min(os.cpu_count() or 1, 4))
+
+
+def _bronze_one(project: ProjectConfig, tenant: TenantConfig, src: SourceConfig, lake: TenantLake,
+                log: RunLog, tick: Callable[[int], None]) -> dict[str, Any]:
     from medlake.bronze.stage import run_bronze
-    from medlake.lake import manifest
 
-    for src in sources:
-        todo = sum(1 for o in manifest.objects(lake, src.name).values() if o.status == "landed")
-        rep.start("bronze", f"bronze {src.name}", todo)
-        with log.step("bronze", src.name, f"bronze/{src.name}__*") as step:
-            stats = run_bronze(project, tenant, src, lake, log.run_id, on_object=rep.advance)
-            step.rows_in, step.rows_out = stats.objects, stats.rows
-            step.quarantined = stats.quarantined_records + stats.quarantined_objects
-        rep.finish()
-        result.details[src.name] = stats.__dict__
+    with log.step("bronze", src.name, f"bronze/{src.name}__*") as step:
+        stats = run_bronze(project, tenant, src, lake, log.run_id, on_object=lambda: tick(1))
+        step.rows_in, step.rows_out = stats.objects, stats.rows
+        step.quarantined = stats.quarantined_records + stats.quarantined_objects
+    return dict(stats.__dict__)
 
 
-def _silver(project: ProjectConfig, tenant: TenantConfig, sources: list[SourceConfig], lake: TenantLake,
-            log: RunLog, rep: Reporter, result: StageResult) -> None:
+def _silver_one(project: ProjectConfig, tenant: TenantConfig, src: SourceConfig, lake: TenantLake,
+                log: RunLog, tick: Callable[[int], None]) -> dict[str, Any]:
     from medlake.silver.stage import run_silver
 
-    for src in sources:
-        rep.start("silver", f"silver {src.name}", None)
-        with log.step("silver", src.name, "silver/fhir") as step:
-            stats = run_silver(project, tenant, src, lake, log.run_id, on_rows=rep.advance)
-            step.rows_in, step.rows_out, step.quarantined = stats.rows_in, stats.inserted + stats.updated, stats.quarantined
-        rep.finish()
-        result.details[src.name] = stats.__dict__
+    with log.step("silver", src.name, "silver/fhir") as step:
+        stats = run_silver(project, tenant, src, lake, log.run_id, on_rows=tick)
+        step.rows_in, step.rows_out, step.quarantined = stats.rows_in, stats.inserted + stats.updated, stats.quarantined
+    return dict(stats.__dict__)
+
+
+_PER_SOURCE = {"bronze": _bronze_one, "silver": _silver_one}
+
+
+def _source_groups(sources: list[SourceConfig], tenant: TenantConfig) -> list[list[SourceConfig]]:
+    """Sources that share a system URI write the same ids: they run in one task, in order."""
+    groups: dict[str, list[SourceConfig]] = {}
+    for s in sources:
+        groups.setdefault(tenant.system_of(s), []).append(s)
+    return sorted(groups.values(), key=lambda g: g[0].name)
+
+
+def _source_task(stage: str, project: ProjectConfig, tenant_name: str, names: list[str], run_id: str) -> dict[str, Any]:
+    """One worker's share of a stage (runs in a spawned process)."""
+    tenant = project.tenant(tenant_name)
+    lake = open_lake(project, tenant_name)
+    log = RunLog(lake, run_id)
+    return {n: _PER_SOURCE[stage](project, tenant, tenant.source(n), lake, log, lambda _n: None) for n in names}
+
+
+def _run_per_source(stage: str, project: ProjectConfig, tenant: TenantConfig, sources: list[SourceConfig],
+                    lake: TenantLake, log: RunLog, rep: Reporter, result: StageResult, workers: int) -> None:
+    groups = _source_groups(sources, tenant)
+    if workers <= 1 or len(groups) <= 1:
+        for src in sources:
+            rep.start(stage, f"{stage} {src.name}", None)
+            result.details[src.name] = _PER_SOURCE[stage](project, tenant, src, lake, log, rep.advance)
+            rep.finish()
+        return
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    # delta-rs panics after fork: workers are spawned
+    rep.start(stage, f"{stage} ({min(workers, len(groups))} workers)", len(sources))
+    ctx = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=min(workers, len(groups)), mp_context=ctx) as pool:
+        futures = {
+            pool.submit(_source_task, stage, project, tenant.name, [s.name for s in g], log.run_id): g for g in groups
+        }
+        for fut in as_completed(futures):
+            result.details.update(fut.result())
+            rep.advance(len(futures[fut]))
+    result.details = {s.name: result.details[s.name] for s in sources}
+    rep.finish()
 
 
 def _gold(project: ProjectConfig, tenant: TenantConfig, sources: list[SourceConfig], lake: TenantLake,
@@ -148,4 +205,4 @@ def _gold(project: ProjectConfig, tenant: TenantConfig, sources: list[SourceConf
     build_gold(lake, log, rep, result.details)
 
 
-_STAGE_FUNCS = {"land": _land, "bronze": _bronze, "silver": _silver, "gold": _gold}
+_STAGE_FUNCS = {"land": _land, "gold": _gold}

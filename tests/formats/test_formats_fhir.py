@@ -6,6 +6,8 @@ import copy
 
 import orjson
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from medlake.errors import ParseError
 from medlake.formats.fhir import (
@@ -288,3 +290,30 @@ def test_an_empty_ndjson_file_is_zero_resources_not_an_error() -> None:
 
     result = parse_fhir(b"", name="Observation.ndjson")
     assert (result.container, result.entries, result.problems) == ("ndjson", [], [])
+
+
+def _json_values() -> st.SearchStrategy[object]:
+    leaf = st.one_of(st.text(max_size=12), st.integers(-(2**53), 2**53), st.booleans(), st.none())
+    ref = st.fixed_dictionaries({"reference": st.text(max_size=20)})
+    return st.recursive(
+        st.one_of(leaf, ref),
+        lambda kids: st.one_of(st.lists(kids, max_size=4), st.dictionaries(st.sampled_from(["a", "subject", "x"]), kids, max_size=4)),
+        max_leaves=20,
+    )
+
+
+@settings(max_examples=300, deadline=None)
+@given(body=st.dictionaries(st.sampled_from(["subject", "code", "part", "note"]), _json_values(), max_size=4))
+def test_text_rewriting_equals_tree_rewriting(body: dict[str, object]) -> None:
+    import orjson
+
+    from medlake.formats.fhir import rewrite_reference_text, rewrite_references
+
+    resource = {"resourceType": "Observation", **body}
+
+    def fn(ref: str) -> str | None:
+        return None if ref.startswith("k") else f"X/{ref[::-1]}"
+
+    by_tree = rewrite_references(resource, fn)
+    by_text = orjson.loads(rewrite_reference_text(orjson.dumps(resource).decode(), fn))
+    assert by_text == by_tree

@@ -17,7 +17,6 @@ from typing import Any
 
 import orjson
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from medlake.lake import delta
 from medlake.lake.paths import TenantLake
@@ -70,87 +69,110 @@ def _state(uri: str, lake: TenantLake, ids: list[str], cols: list[str]) -> pa.Ta
     return delta.read_where_in(uri, "id", ids, columns=cols, options=lake.delta_options())
 
 
+@dataclass(frozen=True)
+class _Version:
+    rec: SilverRecord
+    version: int
+    content_hash: str
+    json: str
+    previous: int | None
+
+
+def _versions(recs: list[SilverRecord], current: dict[str, tuple[int, str]], stats: StoreStats) -> list[_Version]:
+    """New versions of the records, in arrival order; unchanged records are skipped.
+
+    Hot path: the incoming resource dicts are owned by the batch, so `meta` is popped for the
+    hash and put back instead of copying the resource.
+    """
+    out: list[_Version] = []
+    dumps, sort = orjson.dumps, orjson.OPT_SORT_KEYS
+    for r in recs:
+        res = r.resource
+        meta = res.pop("meta", None)
+        h = hashlib.sha256(dumps(res, option=sort)).hexdigest()
+        prev = current.get(r.id)
+        if prev is not None and prev[1] == h:
+            if meta is not None:
+                res["meta"] = meta
+            stats.unchanged += 1
+            continue
+        version = prev[0] + 1 if prev else 1
+        res["meta"] = {**(meta or {}), "versionId": str(version)}
+        out.append(_Version(r, version, h, dumps(res).decode(), prev[0] if prev else None))
+        if prev is None:
+            stats.inserted += 1
+        else:
+            stats.updated += 1
+        current[r.id] = (version, h)
+    return out
+
+
+def _table(versions: list[_Version], tenant: str, rtype: str, now: datetime, reason: str | None) -> pa.Table:
+    """Current-schema rows (or history rows when `reason` is given), built column by column."""
+    n = len(versions)
+    recs = [v.rec for v in versions]
+    cols: dict[str, list[Any]] = {
+        "id": [r.id for r in recs],
+        "resource_type": [rtype] * n,
+        "version": [v.version for v in versions],
+        "resource": [v.json for v in versions],
+        "content_hash": [v.content_hash for v in versions],
+        "patient_id": [r.patient_id for r in recs],
+        "source": [r.source for r in recs],
+        "source_system": [r.source_system for r in recs],
+        "source_id": [r.source_id for r in recs],
+        "last_updated": [now] * n,
+        "_tenant": [tenant] * n,
+        "_source": [r.source for r in recs],
+        "_object_sha256": [r.object_sha256 for r in recs],
+        "_object_name": [r.object_name for r in recs],
+        "_record_index": [r.record_index for r in recs],
+        "_batch_id": [r.batch_id for r in recs],
+    }
+    if reason is None:
+        return pa.table(cols, schema=CURRENT_SCHEMA)
+    cols["valid_from"] = [now] * n
+    cols["valid_to"] = [None] * n
+    cols["reason"] = ["initial" if v.version == 1 else reason for v in versions]
+    return pa.table(cols, schema=HISTORY_SCHEMA)
+
+
 def _write_type(
     lake: TenantLake, tenant: str, rtype: str, recs: list[SilverRecord], now: datetime, reason: str, stats: StoreStats
 ) -> None:
     opts = lake.delta_options()
     cur_uri, hist_uri = lake.silver(rtype), lake.history(rtype)
-    ids = list({r.id for r in recs})
-    cur = _state(cur_uri, lake, ids, ["id", "version", "content_hash"])
+    cur = _state(cur_uri, lake, list({r.id for r in recs}), ["id", "version", "content_hash"])
     current: dict[str, tuple[int, str]] = {}
     if cur is not None:
-        for i, v, h in zip(*(cur.column(c).to_pylist() for c in ("id", "version", "content_hash")), strict=True):
-            current[i] = (v, h)
-    latest: dict[str, dict[str, Any]] = {}  # id -> current row to write
-    history: list[dict[str, Any]] = []
-    closing: list[dict[str, Any]] = []
-    for r in recs:
-        h = content_hash(r.resource)
-        prev = current.get(r.id)
-        if prev is not None and prev[1] == h:
-            stats.unchanged += 1
-            continue
-        version = prev[0] + 1 if prev else 1
-        resource = dict(r.resource)
-        meta = dict(resource.get("meta") or {})
-        meta["versionId"] = str(version)
-        resource["meta"] = meta
-        row = {
-            "id": r.id,
-            "resource_type": rtype,
-            "version": version,
-            "resource": orjson.dumps(resource).decode(),
-            "content_hash": h,
-            "patient_id": r.patient_id,
-            "source": r.source,
-            "source_system": r.source_system,
-            "source_id": r.source_id,
-            "last_updated": now,
-            "_tenant": tenant,
-            "_source": r.source,
-            "_object_sha256": r.object_sha256,
-            "_object_name": r.object_name,
-            "_record_index": r.record_index,
-            "_batch_id": r.batch_id,
-        }
-        history.append({**row, "valid_from": now, "valid_to": None, "reason": "initial" if version == 1 else reason})
-        if prev is not None:
-            closing.append({"id": r.id, "version": prev[0], "valid_to": now})
-            if r.id in latest:
-                stats.updated += 1  # a second change within one batch
-            elif r.id not in latest:
-                stats.updated += 1
-        else:
-            stats.inserted += 1
-        current[r.id] = (version, h)
-        latest[r.id] = row
-    if not latest:
+        cols = (cur.column(c).to_pylist() for c in ("id", "version", "content_hash"))
+        current = {i: (v, h) for i, v, h in zip(*cols, strict=True)}
+    existing = set(current)
+    versions = _versions(recs, current, stats)
+    if not versions:
         return
-    stats.by_type[rtype] = stats.by_type.get(rtype, 0) + len(latest)
-    _write_history(hist_uri, lake, history, closing, opts)
-    cur_rows = pa.Table.from_pylist(list(latest.values()), schema=CURRENT_SCHEMA)
-    existing = set(cur.column("id").to_pylist()) if cur is not None else set()
-    new_mask = pa.array([i not in existing for i in cur_rows.column("id").to_pylist()])
-    delta.append(cur_uri, cur_rows.filter(new_mask), opts)
-    changed = cur_rows.filter(pc.invert(new_mask))
-    if changed.num_rows:
-        delta.merge(cur_uri, changed, on=["id"], insert=True, options=opts)
+    last = list({v.rec.id: v for v in versions}.values())  # the newest version of each id
+    stats.by_type[rtype] = stats.by_type.get(rtype, 0) + len(last)
+    closing = [{"id": v.rec.id, "version": v.previous, "valid_to": now} for v in versions if v.previous is not None]
+    _write_history(hist_uri, lake, _table(versions, tenant, rtype, now, reason), closing, opts)
+    delta.append(cur_uri, _table([v for v in last if v.rec.id not in existing], tenant, rtype, now, None), opts)
+    changed = [v for v in last if v.rec.id in existing]
+    if changed:
+        delta.merge(cur_uri, _table(changed, tenant, rtype, now, None), on=["id"], insert=True, options=opts)
 
 
 def _write_history(
-    uri: str, lake: TenantLake, history: list[dict[str, Any]], closing: list[dict[str, Any]], opts: dict[str, str]
+    uri: str, lake: TenantLake, hist: pa.Table, closing: list[dict[str, Any]], opts: dict[str, str]
 ) -> None:
-    hist = pa.Table.from_pylist(history, schema=HISTORY_SCHEMA)
     # drop versions already written by an earlier, interrupted run
-    have = _state(uri, lake, list({h["id"] for h in history}), ["id", "version"])
+    have = _state(uri, lake, list(set(hist.column("id").to_pylist())), ["id", "version"])
     if have is not None and have.num_rows:
         seen = set(zip(have.column("id").to_pylist(), have.column("version").to_pylist(), strict=True))
         keep = pa.array([(i, v) not in seen for i, v in zip(hist.column("id").to_pylist(), hist.column("version").to_pylist(), strict=True)])
         hist = hist.filter(keep)
     delta.append(uri, hist, opts)
     # close earlier versions, including versions superseded within this batch
-    within = [{"id": h["id"], "version": h["version"] - 1, "valid_to": h["valid_from"]} for h in history if h["version"] > 1]
-    closes = {(c["id"], c["version"]): c for c in [*closing, *within]}
+    closes = {(c["id"], c["version"]): c for c in closing}
     if closes:
         t = pa.Table.from_pylist(
             list(closes.values()),

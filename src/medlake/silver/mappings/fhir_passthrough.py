@@ -17,6 +17,7 @@ import orjson
 from medlake.silver.ids import silver_id
 
 PATIENT_REFS = ("subject", "patient", "beneficiary", "individual")
+SOURCE_TAG = "https://medlake.dev/fhir/source"
 
 
 @dataclass(frozen=True)
@@ -45,7 +46,7 @@ class PassProblem:
 
 def map_object(rows: Sequence[dict[str, Any]], ctx: FhirContext) -> tuple[list[PassedResource], list[PassProblem]]:
     """Map the bronze rows of one FHIR object (bundle or NDJSON file)."""
-    from medlake.formats.fhir import FhirEntry, ReferenceIndex, is_contained, source_key
+    from medlake.formats.fhir import FhirEntry, ReferenceIndex, source_key
 
     entries = [
         FhirEntry(
@@ -64,35 +65,42 @@ def map_object(rows: Sequence[dict[str, Any]], ctx: FhirContext) -> tuple[list[P
     for row, entry in zip(rows, entries, strict=True):
         rec = int(row["_record_index"])
         rtype = entry.resource.get("resourceType", "")
+        where = f"entry {entry.index} ({rtype})"
         key = source_key(entry)
         if key is None:
-            problems.append(PassProblem(rec, f"entry {entry.index} ({rtype})", "resource has no id and no fullUrl; it cannot be given a stable id"))
+            problems.append(PassProblem(rec, where, "resource has no id and no fullUrl; it cannot be given a stable id"))
             continue
-        dangling: list[str] = []
-
-        def rewrite(ref: str, dangling: list[str] = dangling) -> str | None:
-            if is_contained(ref):
-                return None
-            target = index.resolve(ref)
-            if target is None:
-                dangling.append(ref)
-                return None
-            return f"{target.resource_type}/{silver_id(ctx.tenant, ctx.system, target.resource_type, target.key)}"
-
-        from medlake.formats.fhir import rewrite_references
-
-        resource = rewrite_references(entry.resource, rewrite)
-        for ref in dangling:
-            problems.append(PassProblem(rec, f"entry {entry.index} ({rtype})", f"reference `{ref[:80]}` matches no resource in the bundle (dangling)"))
+        resource, dangling = _rewritten(row["resource"], index, ctx)
+        problems.extend(
+            PassProblem(rec, where, f"reference `{ref[:80]}` matches no resource in the bundle (dangling)")
+            for ref in dangling
+        )
         sid = silver_id(ctx.tenant, ctx.system, rtype, key)
         resource["id"] = sid
         meta = dict(resource.get("meta") or {})
         meta["source"] = ctx.system
-        tags = [t for t in meta.get("tag", []) if t.get("system") != "https://medlake.dev/fhir/source"]
-        meta["tag"] = [*tags, {"system": "https://medlake.dev/fhir/source", "code": ctx.source}]
+        tags = [t for t in meta.get("tag", []) if t.get("system") != SOURCE_TAG]
+        meta["tag"] = [*tags, {"system": SOURCE_TAG, "code": ctx.source}]
         resource["meta"] = meta
         out.append(PassedResource(rtype, key, sid, resource, rec, _patient_of(rtype, sid, resource)))
     return out, problems
+
+
+def _rewritten(text: str, index: Any, ctx: FhirContext) -> tuple[dict[str, Any], list[str]]:
+    """The resource with every resolvable reference pointing at its silver id, and the rest."""
+    from medlake.formats.fhir import rewrite_reference_text
+
+    dangling: list[str] = []
+
+    def rewrite(ref: str) -> str | None:
+        target = index.resolve(ref)
+        if target is None:
+            dangling.append(ref)
+            return None
+        return f"{target.resource_type}/{silver_id(ctx.tenant, ctx.system, target.resource_type, target.key)}"
+
+    resource: dict[str, Any] = orjson.loads(rewrite_reference_text(text, rewrite))
+    return resource, dangling
 
 
 def _patient_of(rtype: str, sid: str, resource: dict[str, Any]) -> str | None:
