@@ -179,7 +179,9 @@ def _map_fhir(table: pa.Table, tenant: TenantConfig, source: SourceConfig) -> tu
     ctx = FhirContext(tenant.name, source.name, system)
     records: list[store.SilverRecord] = []
     problems: list[quarantine.Quarantined] = []
-    rows = table.to_pylist()
+    cols = [c for c in table.column_names if c != "_landed_at"]
+    values = [table.column(c).to_pylist() for c in cols]
+    rows = [dict(zip(cols, r, strict=True)) for r in zip(*values, strict=True)]
     start = 0
     while start < len(rows):
         sha = rows[start]["_object_sha256"]

@@ -20,10 +20,10 @@ import pyarrow as pa
 
 from medlake.lake import delta
 from medlake.lake.paths import TenantLake
-from medlake.silver.schema import CURRENT_SCHEMA, HISTORY_SCHEMA
+from medlake.silver.schema import CURRENT_SCHEMA, HISTORY_SCHEMA, TS
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class SilverRecord:
     """One resource as a mapping produced it, with where it came from."""
 
@@ -49,8 +49,9 @@ class StoreStats:
 
 
 def content_hash(resource: dict[str, Any]) -> str:
+    """SHA-256 of the resource's JSON without `meta` (keys in the order the mapper built them)."""
     body = {k: v for k, v in resource.items() if k != "meta"}
-    return hashlib.sha256(orjson.dumps(body, option=orjson.OPT_SORT_KEYS)).hexdigest()
+    return hashlib.sha256(orjson.dumps(body)).hexdigest()
 
 
 def write(lake: TenantLake, tenant: str, records: Iterable[SilverRecord], reason: str = "correction") -> StoreStats:
@@ -85,11 +86,12 @@ def _versions(recs: list[SilverRecord], current: dict[str, tuple[int, str]], sta
     hash and put back instead of copying the resource.
     """
     out: list[_Version] = []
-    dumps, sort = orjson.dumps, orjson.OPT_SORT_KEYS
+    dumps, sha256 = orjson.dumps, hashlib.sha256
     for r in recs:
         res = r.resource
         meta = res.pop("meta", None)
-        h = hashlib.sha256(dumps(res, option=sort)).hexdigest()
+        body = dumps(res)  # mappers build keys in a fixed order, so the bytes are canonical
+        h = sha256(body).hexdigest()
         prev = current.get(r.id)
         if prev is not None and prev[1] == h:
             if meta is not None:
@@ -97,8 +99,10 @@ def _versions(recs: list[SilverRecord], current: dict[str, tuple[int, str]], sta
             stats.unchanged += 1
             continue
         version = prev[0] + 1 if prev else 1
-        res["meta"] = {**(meta or {}), "versionId": str(version)}
-        out.append(_Version(r, version, h, dumps(res).decode(), prev[0] if prev else None))
+        res["meta"] = meta = {**(meta or {}), "versionId": str(version)}
+        text = body.decode()
+        json = f'{text[:-1]},"meta":{dumps(meta).decode()}}}' if len(text) > 2 else f'{{"meta":{dumps(meta).decode()}}}'
+        out.append(_Version(r, version, h, json, prev[0] if prev else None))
         if prev is None:
             stats.inserted += 1
         else:
@@ -111,7 +115,8 @@ def _table(versions: list[_Version], tenant: str, rtype: str, now: datetime, rea
     """Current-schema rows (or history rows when `reason` is given), built column by column."""
     n = len(versions)
     recs = [v.rec for v in versions]
-    cols: dict[str, list[Any]] = {
+    stamp = _constant_ts(now, n)
+    cols: dict[str, Any] = {
         "id": [r.id for r in recs],
         "resource_type": [rtype] * n,
         "version": [v.version for v in versions],
@@ -121,7 +126,7 @@ def _table(versions: list[_Version], tenant: str, rtype: str, now: datetime, rea
         "source": [r.source for r in recs],
         "source_system": [r.source_system for r in recs],
         "source_id": [r.source_id for r in recs],
-        "last_updated": [now] * n,
+        "last_updated": stamp,
         "_tenant": [tenant] * n,
         "_source": [r.source for r in recs],
         "_object_sha256": [r.object_sha256 for r in recs],
@@ -131,10 +136,15 @@ def _table(versions: list[_Version], tenant: str, rtype: str, now: datetime, rea
     }
     if reason is None:
         return pa.table(cols, schema=CURRENT_SCHEMA)
-    cols["valid_from"] = [now] * n
-    cols["valid_to"] = [None] * n
+    cols["valid_from"] = stamp
+    cols["valid_to"] = pa.nulls(n, TS)
     cols["reason"] = ["initial" if v.version == 1 else reason for v in versions]
     return pa.table(cols, schema=HISTORY_SCHEMA)
+
+
+def _constant_ts(when: datetime, n: int) -> pa.Array:
+    micros = int(when.timestamp() * 1_000_000)
+    return pa.array([micros] * n, pa.int64()).cast(TS)
 
 
 def _write_type(

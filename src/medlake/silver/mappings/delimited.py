@@ -74,7 +74,7 @@ class MappingContext:
     """Other sources of the tenant, name → system URI, for `reference: … source: other`."""
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class MappedResource:
     resource_type: str
     source_id: str

@@ -27,7 +27,7 @@ class FhirContext:
     system: str
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class PassedResource:
     resource_type: str
     source_id: str
