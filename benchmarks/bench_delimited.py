@@ -81,7 +81,7 @@ def main() -> None:
             con = duckdb.connect(config={"autoinstall_known_extensions": False, "autoload_known_extensions": False})
             q = f"select count(*) from read_csv('{path}', delim='{d}', header=true, all_varchar=true, quote='\"')"
             # materialize the rows (not just count them) so the comparison is fair
-            t = con.execute(q.replace("count(*)", "*")).arrow()
+            t = con.sql(q.replace("count(*)", "*")).to_arrow_table()
             return int(t.num_rows)
 
         def arrow() -> int:

@@ -156,12 +156,25 @@ def _silver_one(project: ProjectConfig, tenant: TenantConfig, src: SourceConfig,
 _PER_SOURCE = {"bronze": _bronze_one, "silver": _silver_one}
 
 
-def _source_groups(sources: list[SourceConfig], tenant: TenantConfig) -> list[list[SourceConfig]]:
-    """Sources that share a system URI write the same ids: they run in one task, in order."""
+def _source_groups(sources: list[SourceConfig], tenant: TenantConfig, weight: Callable[[SourceConfig], int]) -> list[list[SourceConfig]]:
+    """Sources that share a system URI write the same ids: they run in one task, in order.
+
+    Groups come heaviest first (longest-processing-time-first keeps the workers evenly busy).
+    """
     groups: dict[str, list[SourceConfig]] = {}
     for s in sources:
         groups.setdefault(tenant.system_of(s), []).append(s)
-    return sorted(groups.values(), key=lambda g: g[0].name)
+    return sorted(groups.values(), key=lambda g: (-sum(weight(s) for s in g), g[0].name))
+
+
+def _bytes_under(lake: TenantLake, prefix: str) -> int:
+    """Bytes stored under a local lake folder (0 for object stores: order by name there)."""
+    from pathlib import Path
+
+    if "://" in lake.root:
+        return 0
+    base = Path(lake.uri(""))
+    return sum(p.stat().st_size for p in base.glob(prefix) if p.is_file())
 
 
 def _source_task(stage: str, project: ProjectConfig, tenant_name: str, names: list[str], run_id: str) -> dict[str, Any]:
@@ -174,7 +187,8 @@ def _source_task(stage: str, project: ProjectConfig, tenant_name: str, names: li
 
 def _run_per_source(stage: str, project: ProjectConfig, tenant: TenantConfig, sources: list[SourceConfig],
                     lake: TenantLake, log: RunLog, rep: Reporter, result: StageResult, workers: int) -> None:
-    groups = _source_groups(sources, tenant)
+    layer = "landing/{}/**/*" if stage == "bronze" else "bronze/{}__*/*.parquet"
+    groups = _source_groups(sources, tenant, lambda src: _bytes_under(lake, layer.format(src.name)))
     if workers <= 1 or len(groups) <= 1:
         for src in sources:
             rep.start(stage, f"{stage} {src.name}", None)

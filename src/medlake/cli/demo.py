@@ -15,14 +15,19 @@ from medlake.pipeline import RunSummary, open_lake
 
 
 def print_demo_report(console: Console, project: ProjectConfig, summary: RunSummary, synth_s: float) -> None:
-    console.print(f"[bold]medlake demo[/] · synthesized sources in {synth_s:,.1f}s · lake at {summary.lake_root}")
+    console.print(
+        f"[bold]medlake demo[/] · run {summary.run_id} · synthesized sources in {synth_s:,.1f}s · "
+        f"lake at {summary.lake_root}",
+        soft_wrap=True,
+    )
     for t in summary_tables(summary):
         console.print(t)
     con = connect(open_lake(project, summary.tenant))
     _quarantine(console, con)
     _patient_360(console, con)
     console.print(
-        f'Query it: medlake sql -c {project.base_dir}/medlake.yaml "select * from gold.patient_360 limit 5"'
+        f'Query it: medlake sql -c {project.base_dir}/medlake.yaml "select * from gold.patient_360 limit 5"',
+        soft_wrap=True,
     )
 
 

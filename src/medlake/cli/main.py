@@ -61,6 +61,7 @@ def _run(config: Path, tenant: str | None, stages: tuple[str, ...], sources: lis
             summary = pipeline.run(project, _tenant(project, tenant), stages, sources, rep)
     except MedlakeError as e:
         raise _fail(e) from None
+    console.print(f"run {summary.run_id} · tenant {summary.tenant} · lake {summary.lake_root}", soft_wrap=True)
     for t in summary_tables(summary):
         console.print(t)
 

@@ -94,7 +94,7 @@ def rows_as_json(columns: list[str], rows: list[tuple[Any, ...]]) -> str:
 
 def summary_tables(summary: RunSummary) -> list[Table]:
     out: list[Table] = []
-    timing = Table(title=f"run {summary.run_id} · tenant {summary.tenant}")
+    timing = Table(title="seconds per stage")
     timing.add_column("stage")
     timing.add_column("seconds", justify="right")
     for s in summary.stages:

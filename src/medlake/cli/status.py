@@ -15,8 +15,10 @@ def print_status(console: Console, project: ProjectConfig, tenant: str) -> None:
     con = connect(open_lake(project, tenant))
     tables = {r[0] + "." + r[1] for r in con.execute("select schema_name, view_name from duckdb_views() where not internal").fetchall()}
     t = Table(title=f"tenant {tenant}")
-    for c in ("source", "kind", "last run", "status", "objects", "bronze rows", "silver resources", "quarantined"):
-        t.add_column(c, justify="left" if c in ("source", "kind", "last run", "status") else "right")
+    widest = max((len(s.name) for s in cfg.sources), default=6)
+    t.add_column("source", no_wrap=True, min_width=widest)
+    for c in ("kind", "last run", "status", "objects", "bronze rows", "silver resources", "quarantined"):
+        t.add_column(c, justify="left" if c in ("kind", "last run", "status") else "right", overflow="fold")
     for src in cfg.sources:
         last, st = "never", ""
         if "meta.runs" in tables:

@@ -87,6 +87,8 @@ def generate(out: Path, patients: int, seed: int, *, progress: Callable[[int], N
     emitters, missing = _emitters(out, seed, patients)
     for name in missing:
         log.warning("emitter `%s` is not available yet; its source is not generated", name)
+    for em in emitters:  # every configured source has its folder, even when a small run sends nothing
+        (out / em.source).mkdir(parents=True, exist_ok=True)
     if workers is None:
         workers = 0
     try:
