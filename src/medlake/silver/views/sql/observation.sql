@@ -17,60 +17,64 @@
 --   value_code, value_code_system, value_display  valueCodeableConcept (first coding)
 --   value_boolean    valueBoolean
 --   last_updated
+-- performance: each JSON document is parsed a handful of times (multi-path extraction),
+--   not once per column.
 WITH src AS (
-    SELECT id, patient_id, source, source_system, last_updated, resource::JSON AS r
+    SELECT
+        id, patient_id, source, source_system, last_updated,
+        resource::JSON AS r,
+        json_extract_string(resource, [
+            '$.status', '$.category[0].coding[0].code', '$.encounter.reference',
+            '$.effectiveDateTime', '$.effectiveInstant', '$.effectivePeriod.start'
+        ]) AS p
     FROM silver.observation
 ),
-parent AS (
-    SELECT
-        id,
-        CAST(NULL AS VARCHAR) AS parent_id,
-        patient_id,
-        source,
-        source_system,
-        last_updated,
-        r,
-        r AS v  -- the element carrying code and value[x]
+elements AS (
+    SELECT id, CAST(NULL AS VARCHAR) AS parent_id, patient_id, source, source_system, last_updated,
+           p, r AS v  -- the element carrying code and value[x]
     FROM src
-),
-component AS (
-    SELECT
-        id || '#' || CAST(i - 1 AS VARCHAR) AS id,
-        id AS parent_id,
-        patient_id,
-        source,
-        source_system,
-        last_updated,
-        r,
-        fhir_list(r -> '$.component')[i] AS v
-    FROM src, unnest(range(1, len(fhir_list(r -> '$.component')) + 1)) AS t(i)
+    UNION ALL BY NAME
+    SELECT id || '#' || CAST(i - 1 AS VARCHAR) AS id, id AS parent_id, patient_id, source, source_system,
+           last_updated, p, comps[i] AS v
+    FROM (SELECT *, fhir_list(r -> '$.component') AS comps FROM src WHERE (r -> '$.component') IS NOT NULL),
+         unnest(range(1, len(comps) + 1)) AS t(i)
 ),
 rows AS (
-    SELECT *, fhir_list(v -> '$.code.coding') AS codings FROM parent
-    UNION ALL BY NAME
-    SELECT *, fhir_list(v -> '$.code.coding') AS codings FROM component
+    SELECT
+        *,
+        fhir_list(v -> '$.code.coding') AS codings,
+        json_extract_string(v, [
+            '$.code.text', '$.valueQuantity.value', '$.valueInteger', '$.valueDecimal',
+            '$.valueQuantity.unit', '$.valueQuantity.code', '$.valueString',
+            '$.valueCodeableConcept.coding[0].code', '$.valueCodeableConcept.coding[0].system',
+            '$.valueCodeableConcept.coding[0].display', '$.valueCodeableConcept.text', '$.valueBoolean'
+        ]) AS e
+    FROM elements
+),
+picked AS (
+    SELECT *, fhir_pick(codings, ['http://loinc.org']) AS pick FROM rows
 )
 SELECT
     id,
     parent_id,
     patient_id,
-    fhir_ref_id(r ->> '$.encounter.reference', 'Encounter') AS encounter_id,
+    fhir_ref_id(p[3], 'Encounter') AS encounter_id,
     source,
     source_system,
-    r ->> 'status' AS status,
-    r ->> '$.category[0].coding[0].code' AS category,
-    fhir_pick(codings, ['http://loinc.org']) ->> 'code' AS code,
-    fhir_pick(codings, ['http://loinc.org']) ->> 'system' AS code_system,
-    coalesce(fhir_pick(codings, ['http://loinc.org']) ->> 'display', v ->> '$.code.text') AS code_display,
+    p[1] AS status,
+    p[2] AS category,
+    pick ->> 'code' AS code,
+    pick ->> 'system' AS code_system,
+    coalesce(pick ->> 'display', e[1]) AS code_display,
     codings[1] ->> 'code' AS source_code,
     codings[1] ->> 'system' AS source_code_system,
-    fhir_instant(coalesce(r ->> 'effectiveDateTime', r ->> 'effectiveInstant', r ->> '$.effectivePeriod.start')) AS effective_at,
-    TRY_CAST(coalesce(v -> '$.valueQuantity.value', v -> 'valueInteger', v -> 'valueDecimal') AS DOUBLE) AS value_number,
-    coalesce(v ->> '$.valueQuantity.unit', v ->> '$.valueQuantity.code') AS value_unit,
-    v ->> 'valueString' AS value_string,
-    v ->> '$.valueCodeableConcept.coding[0].code' AS value_code,
-    v ->> '$.valueCodeableConcept.coding[0].system' AS value_code_system,
-    coalesce(v ->> '$.valueCodeableConcept.coding[0].display', v ->> '$.valueCodeableConcept.text') AS value_display,
-    TRY_CAST(v ->> 'valueBoolean' AS BOOLEAN) AS value_boolean,
+    fhir_instant(coalesce(p[4], p[5], p[6])) AS effective_at,
+    TRY_CAST(coalesce(e[2], e[3], e[4]) AS DOUBLE) AS value_number,
+    coalesce(e[5], e[6]) AS value_unit,
+    e[7] AS value_string,
+    e[8] AS value_code,
+    e[9] AS value_code_system,
+    coalesce(e[10], e[11]) AS value_display,
+    TRY_CAST(e[12] AS BOOLEAN) AS value_boolean,
     last_updated
-FROM rows
+FROM picked
