@@ -141,11 +141,9 @@ def _release_duckdb() -> None:
 
 
 def _row_counts(db_path: Path, marts: list[str]) -> dict[str, int]:
-    import duckdb
+    from medlake.lake.catalog import duckdb_connect
 
-    con = duckdb.connect(
-        config={"autoinstall_known_extensions": False, "autoload_known_extensions": False}
-    )
+    con = duckdb_connect()
     try:
         # attached under its own name: the file's default catalog name `gold` would clash
         # with the schema `gold` in two-part names
