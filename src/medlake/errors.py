@@ -33,11 +33,22 @@ class MedlakeError(Exception):
         self.message = message
         self.context: dict[str, Any] = {k: v for k, v in context.items() if v is not None}
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # errors cross process boundaries (parallel stages): keep the context, whatever the
+        # subclass's own constructor looks like
+        return (_rebuild, (type(self), self.message, self.context))
+
     def __getattr__(self, name: str) -> Any:
         context = self.__dict__.get("context", {})
         if name in context:
             return context[name]
         raise AttributeError(name)
+
+
+def _rebuild(cls: type[MedlakeError], message: str, context: dict[str, Any]) -> MedlakeError:
+    err = cls.__new__(cls)
+    MedlakeError.__init__(err, message, **context)
+    return err
 
 
 class Transient:

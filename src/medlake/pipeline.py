@@ -76,7 +76,9 @@ def run(
     """Run `stages` for one tenant (optionally only some of its sources).
 
     Bronze and silver run sources in parallel in `workers` processes (default: the
-    `MEDLAKE_WORKERS` environment variable, else the number of CPUs, at most 4).
+    `MEDLAKE_WORKERS` environment variable, else the number of CPUs, at most 4). Workers are
+    spawned, so a script that calls `run` must guard its top level with
+    `if __name__ == "__main__":` (or pass `workers=1`).
     """
     unknown = [s for s in stages if s not in STAGES]
     if unknown:
