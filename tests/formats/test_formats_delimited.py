@@ -395,6 +395,28 @@ def test_multichar_delimiter_round_trip_without_quoting(
     assert _values(result) == _expected(header, body)
 
 
+def _fast_and_slow(data: bytes, options: DelimitedOptions) -> tuple[object, object]:
+    """What `parse_delimited` gives with the fast paths on, and with them off."""
+
+    def run() -> object:
+        try:
+            r = parse_delimited(data, options)
+        except ParseError as exc:
+            return str(exc)
+        return (r.table.to_pylist(), r.columns, r.problems, r.line_terminator, r.rows_read)
+
+    fast = run()
+    with pytest.MonkeyPatch.context() as m:
+        m.setattr(delimited, "_FAST_PATH", False)
+        slow = run()
+    return fast, slow
+
+
+def _takes_fast_path(data: bytes, options: DelimitedOptions) -> bool:
+    has_quote = options.quote is not None and options.quote.encode() in data
+    return delimited._arrow_fast_path(data, options, "f", has_quote) is not None
+
+
 LINES = st.lists(
     st.text(alphabet=st.sampled_from(list(',|"\r\n abé')), max_size=12), max_size=10
 )
@@ -413,17 +435,156 @@ def test_fast_paths_agree_with_the_state_machine(
 ) -> None:
     """Arbitrary (often broken) input: the Arrow fast paths give exactly the generic result."""
     data = terminator.join(lines).encode("utf-8")
-    options = DelimitedOptions(delimiter=delimiter, quote=quote, header=header)
+    fast, slow = _fast_and_slow(data, DelimitedOptions(delimiter=delimiter, quote=quote, header=header))
+    assert fast == slow
 
-    def run() -> object:
-        try:
-            r = parse_delimited(data, options)
-        except ParseError as exc:
-            return str(exc)
-        return (r.table.to_pylist(), r.columns, r.problems, r.line_terminator, r.rows_read)
 
-    fast = run()
-    with pytest.MonkeyPatch.context() as m:
-        m.setattr(delimited, "_FAST_PATH", False)
-        slow = run()
+@st.composite
+def quoted_files(draw: st.DrawFn) -> tuple[bytes, DelimitedOptions, bool]:
+    """A file with quoted fields: embedded delimiters, doubled quotes, LF/CRLF/CR inside
+    quotes, `""`, nulls, quotes inside unquoted fields, ragged rows; now and then a blank line,
+    a lone CR, text after a closing quote or a quote never closed. Also says whether the quoted
+    fast path must take it (nothing it declines by design)."""
+    delim, q = draw(st.sampled_from([",", "|", "\t", ";"])), draw(st.sampled_from(['"', '"', "'"]))
+    ending = draw(st.sampled_from(["\n", "\r\n", "\r", "mixed"]))
+    inner_breaks = ["\r"] if ending == "\r" else ["\n", "\r\n"]
+    token = st.sampled_from(["a", "é漢", " ", delim, q, "x,y|z", "\x00\u2028\x1c", *inner_breaks])
+    plain = st.text(alphabet=st.sampled_from(list("ab é1;,|\t")), min_size=1, max_size=4)
+    ncols, header = draw(st.integers(1, 4)), draw(st.booleans())
+    flaws: set[str] = set()
+
+    def cell(may_break: bool) -> str:
+        kind = draw(st.sampled_from(["plain", "plain", "quoted", "quoted", "null", '""', "inner"]))
+        kind = "flaw" if draw(st.integers(0, 24)) == 0 else kind
+        if kind in ("plain", "inner"):  # "inner": a quote inside an unquoted field is text
+            text = draw(plain.filter(lambda t: delim not in t))
+            return text + q + text if kind == "inner" else text
+        if kind in ("null", '""'):
+            return "" if kind == "null" else q + q
+        text = "".join(draw(st.lists(token, max_size=5)))
+        if not may_break:
+            text = text.replace("\r", "").replace("\n", "")
+        if kind == "quoted":
+            return q + text.replace(q, q + q) + q
+        flaw = draw(st.sampled_from(["after-quote", "never-closed", "lone-cr"]))
+        flaws.add(flaw)
+        return {"after-quote": f"{q}x{q}y", "never-closed": q + text, "lone-cr": "x\ry"}[flaw]
+
+    first = [f"c{k}" if draw(st.booleans()) else f"{q}c{k}{q}" for k in range(ncols)]
+    rows = [first] if header else []
+    for _ in range(draw(st.integers(0, 7))):
+        width = draw(st.sampled_from([ncols] * 4 + [max(1, ncols - 1), ncols + 1]))
+        rows.append([cell(may_break=bool(rows)) for _ in range(width)])
+    lines = [delim.join(row) for row in rows]
+    if draw(st.integers(0, 9)) == 0 and lines:
+        lines.insert(draw(st.integers(0, len(lines))), "")
+    if "" in lines:
+        flaws.add("blank line")
+    breaks = [draw(st.sampled_from(["\n", "\r\n"])) if ending == "mixed" else ending for _ in lines]
+    text = "".join(line + br for line, br in zip(lines, breaks, strict=True))
+    if lines and not draw(st.booleans()):
+        text = text[: -len(breaks[-1])]  # no final line break
+    text += breaks[0] * draw(st.integers(0, 2)) if lines else ""  # trailing blank lines
+    if len(rows) == (1 if header else 0):
+        flaws.add("no records")
+    if "\n" not in text and "\r" not in text:
+        flaws.add("one line")  # the fast path wants a line break after the first record
+    fast_expected = not flaws and q in text
+    return text.encode("utf-8"), DelimitedOptions(delimiter=delim, quote=q, header=header), fast_expected
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(case=quoted_files())
+def test_quoted_fast_path_agrees_with_the_state_machine(case: tuple[bytes, DelimitedOptions, bool]) -> None:
+    """Files with quoted fields: the quoted fast path gives exactly the generic result or
+    declines; it declines only blank lines, lone CRs and broken quoting."""
+    data, options, fast_expected = case
+    fast, slow = _fast_and_slow(data, options)
+    assert fast == slow
+    if fast_expected:
+        assert _takes_fast_path(data, options)
+
+
+# ----------------------------------------------------------- the quoted fast path, by example
+
+FAST_PATH_CASES = [
+    # (data, options, rows expected) — each read by the quoted fast path, checked against the
+    # state machine too
+    pytest.param(
+        b'a,b,c\n1,"",\n', DelimitedOptions(), [{"a": "1", "b": "", "c": None, "_line": 2}],
+        id="quoted-empty-then-null",
+    ),
+    pytest.param(  # pyarrow.csv alone reads the last `c` as "" here (no final line break)
+        b'a,b,c\n1,"",', DelimitedOptions(), [{"a": "1", "b": "", "c": None, "_line": 2}],
+        id="null-last-field-without-final-break",
+    ),
+    pytest.param(
+        b'"a"|"b"\r\n"x|""y"""|"two\r\nlines"\r\n3|4\r\n\r\n', PIPE,
+        [{"a": 'x|"y"', "b": "two\r\nlines", "_line": 2}, {"a": "3", "b": "4", "_line": 4}],
+        id="crlf-doubled-quotes-trailing-blank-line",
+    ),
+    pytest.param(
+        b"a;b\r'x\r\ry';'q''s'\r5;6", DelimitedOptions(delimiter=";", quote="'"),
+        [{"a": "x\r\ry", "b": "q's", "_line": 2}, {"a": "5", "b": "6", "_line": 5}],
+        id="cr-only-single-quote",
+    ),
+    pytest.param(  # pyarrow.csv alone drops a BOM at the start of what it reads
+        b'a,b\n\xef\xbb\xbf1,"2"\n', DelimitedOptions(), [{"a": "\ufeff1", "b": "2", "_line": 2}],
+        id="bom-on-line-2",
+    ),
+]
+
+
+@pytest.mark.parametrize(("data", "options", "expected"), FAST_PATH_CASES)
+def test_quoted_fast_path_examples(
+    data: bytes, options: DelimitedOptions, expected: list[dict[str, object]]
+) -> None:
+    fast, slow = _fast_and_slow(data, options)
+    assert fast == slow
+    assert rows(data, options) == expected
+    if not data.startswith(b"a,b\n\xef"):
+        assert _takes_fast_path(data, options)
+
+
+def test_bom_on_line_2_of_a_quote_free_file_is_kept() -> None:
+    data = b"a,b\n\xef\xbb\xbf1,2\n"
+    fast, slow = _fast_and_slow(data, DelimitedOptions())
+    assert fast == slow
+    assert rows(data) == [{"a": "\ufeff1", "b": "2", "_line": 2}]
+
+
+def test_quoted_fast_path_reports_ragged_records_like_the_state_machine() -> None:
+    data = b'a,b\n1,"two\nlines",3\n4,5\n"6\r\n"\n7,"8\n"\n9'
+    assert _takes_fast_path(data, DelimitedOptions())
+    fast, slow = _fast_and_slow(data, DelimitedOptions())
+    assert fast == slow
+    result = parse_delimited(data)
+    assert [(str(p), p.line, p.record_index, p.text) for p in result.problems] == [
+        ("line 2: expected 2 fields, found 3", 2, 0, '1,"two\nlines",3'),
+        ("line 5: expected 2 fields, found 1", 5, 2, '"6\r\n"'),
+        ("line 9: expected 2 fields, found 1; the file ends without a line break, it may be "
+         "truncated", 9, 4, "9"),
+    ]
+    assert result.table.column("_line").to_pylist() == [4, 7]
+    assert result.rows_read == 5
+
+
+def _big_file(rows: int) -> bytes:
+    """Several Arrow blocks (1 MB each) of records with quoted, multi-line and ragged ones."""
+    out = ["id,name,note\n"]
+    for i in range(rows):
+        if i % 997 == 5:
+            out.append(f'{i},"ragged"\n')
+        elif i % 7 == 0:
+            out.append(f'{i},"Doe, ""J""","line one\r\nline {i}\n"\n')
+        else:
+            out.append(f"{i},plain name {i},\n")
+    return "".join(out).encode()
+
+
+def test_quoted_fast_path_over_many_blocks() -> None:
+    data = _big_file(120_000)
+    assert len(data) > 3_000_000
+    assert _takes_fast_path(data, DelimitedOptions())
+    fast, slow = _fast_and_slow(data, DelimitedOptions())
     assert fast == slow

@@ -9,10 +9,11 @@ string. Each record carries `_line`, the 1-based physical line where it starts.
 A file that uses LF (or CRLF) breaks its lines only at LF: a lone CR inside a line is data.
 Only a file with no LF at all is read as CR-terminated.
 
-Speed: lines without the quote character (most lines of most feeds) are split by Arrow
-(`split_pattern`, `list_element`); only lines holding the quote character go through the
-Python state machine below. A quote-free UTF-8 file is read whole by `pyarrow.csv` when that
-gives exactly the same result (`medlake.formats.delimited_fast`). Decoding is
+Speed: a file with a one-byte delimiter is read whole by `pyarrow.csv` when that gives
+exactly the same result: `medlake.formats.delimited_fast` for quote-free files,
+`medlake.formats.delimited_quoted` for files with quoted fields. Otherwise (generic path) lines
+without the quote character are split by Arrow (`split_pattern`, `list_element`) and only lines
+holding it go through the state machine in `medlake.formats.delimited_lines`. Decoding is
 `medlake.formats.encoding`; `detect_encoding` and `decode_text` are re-exported here.
 """
 
@@ -26,9 +27,16 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from medlake.errors import ConfigError, ErrorLevel, ParseError
-from medlake.formats.delimited_fast import count_breaks, quote_free_start, read_arrow_csv
+from medlake.formats.delimited_fast import (
+    consecutive,
+    count_breaks,
+    quote_free_start,
+    read_arrow_csv,
+)
+from medlake.formats.delimited_lines import Lines, Record, raw_text, scan, split_lines, terminator
+from medlake.formats.delimited_quoted import first_record, read_quoted
 from medlake.formats.encoding import decode_text, detect_encoding
-from medlake.formats.problems import Problem, line_position, quote, report
+from medlake.formats.problems import Problem, line_position, report
 
 __all__ = [
     "LINE_COLUMN",
@@ -82,177 +90,6 @@ class DelimitedResult:
     rows_read: int
 
 
-# ---------------------------------------------------------------------- physical lines
-
-
-@dataclass
-class _Lines:
-    lines: list[str]
-    terms: list[str]  # the break after each line ("" after the last); filled only if needed
-    counts: dict[str, int]  # how many breaks of each kind: "\n", "\r\n", "\r"
-
-
-def _split_lines(text: str, keep_terms: bool) -> _Lines:
-    if "\n" in text:
-        n_lf, n_crlf = text.count("\n"), text.count("\r\n")
-        counts = {"\n": n_lf - n_crlf, "\r\n": n_crlf, "\r": 0}
-        if n_crlf == 0 or n_crlf == n_lf:
-            term = "\n" if n_crlf == 0 else "\r\n"
-            return _uniform(text.split(term), term, counts, keep_terms)
-        lines = text.split("\n")
-        last = len(lines) - 1
-        terms = ["\r\n" if i < last and s.endswith("\r") else "\n" for i, s in enumerate(lines)]
-        lines = [s[:-1] if t == "\r\n" else s for s, t in zip(lines, terms, strict=True)]
-        terms[last] = ""
-        return _Lines(lines, terms, counts)
-    if "\r" in text:
-        counts = {"\n": 0, "\r\n": 0, "\r": text.count("\r")}
-        return _uniform(text.split("\r"), "\r", counts, keep_terms)
-    return _Lines([text], [""], {"\n": 0, "\r\n": 0, "\r": 0})
-
-
-def _uniform(lines: list[str], term: str, counts: dict[str, int], keep: bool) -> _Lines:
-    terms = [term] * (len(lines) - 1) + [""] if keep else []
-    return _Lines(lines, terms, counts)
-
-
-def _terminator(counts: dict[str, int]) -> str:
-    kinds = [kind for kind in ("\r\n", "\n", "\r") if counts[kind] > 0]
-    return kinds[0] if len(kinds) == 1 else ("none" if not kinds else "mixed")
-
-
-# ------------------------------------------------------------------ quoted records
-
-
-@dataclass
-class _Record:
-    start: int  # index of the first physical line
-    end: int  # index of the last physical line
-    fields: list[str | None]
-    error: str | None = None
-    error_at: tuple[int, int] = (0, 0)  # (line index, 0-based column)
-
-
-def _read_quoted(
-    lines: _Lines, j: int, pos: int, q: str
-) -> tuple[str | None, int, int]:
-    """Read the quoted field opening at lines[j][pos]: (value or None if never closed, line, end)."""
-    parts: list[str] = []
-    line, pos = lines.lines[j], pos + 1
-    while True:
-        k = line.find(q, pos)
-        if k < 0:
-            if j + 1 >= len(lines.lines):
-                return None, j, len(line)
-            parts += (line[pos:], lines.terms[j])
-            j += 1
-            line, pos = lines.lines[j], 0
-            continue
-        parts.append(line[pos:k])
-        if line.startswith(q, k + 1):
-            parts.append(q)
-            pos = k + 2
-            continue
-        return "".join(parts), j, k + 1
-
-
-def _parse_record(lines: _Lines, i: int, delim: str, q: str) -> _Record:
-    """Parse the record starting at line `i` with the state machine (quotes, multi-line)."""
-    fields: list[str | None] = []
-    j, pos, line = i, 0, lines.lines[i]
-    while True:
-        if line.startswith(q, pos):
-            value, j_end, after = _read_quoted(lines, j, pos, q)
-            if value is None:
-                rest = len(lines.lines) - j - (lines.lines[-1] == "")
-                error = (
-                    f"a quoted field opens here and is never closed, so the rest of the file "
-                    f"({rest:,} lines) was read into it: {quote(line[pos:])}"
-                )
-                return _Record(i, len(lines.lines) - 1, fields, error, (j, pos))
-            j, pos, line = j_end, after, lines.lines[j_end]
-            fields.append(value)
-            if pos == len(line):
-                return _Record(i, j, fields)
-            if not line.startswith(delim, pos):
-                error = (
-                    f"unexpected text after a closing quote, expected {delim!r} or the end of "
-                    f"the line: {quote(line[pos:])}"
-                )
-                return _Record(i, j, fields, error, (j, pos))
-            pos += len(delim)
-            continue
-        k = line.find(delim, pos)
-        if k < 0:
-            fields.append(line[pos:] or None)
-            return _Record(i, j, fields)
-        fields.append(line[pos:k] or None)
-        pos = k + len(delim)
-
-
-def _raw(lines: _Lines, start: int, end: int) -> str:
-    if start == end:
-        return lines.lines[start]
-    parts = [lines.lines[k] + lines.terms[k] for k in range(start, end)]
-    return "".join(parts) + lines.lines[end]
-
-
-def _split_quoted_line(line: str, delim: str, q: str) -> list[str | None] | None:
-    """Fast path for a one-line record with quotes: split, then re-join quoted pieces.
-
-    Returns None when the line needs the state machine (a quoted field runs past the end of
-    the line, or text follows a closing quote); the state machine then gives the answer.
-    """
-    pieces = line.split(delim)
-    fields: list[str | None] = []
-    i, n = 0, len(pieces)
-    while i < n:
-        piece = pieces[i]
-        if not piece.startswith(q):
-            fields.append(piece or None)
-            i += 1
-            continue
-        while piece.count(q) % 2:
-            i += 1
-            if i >= n:
-                return None
-            piece = piece + delim + pieces[i]
-        if not piece.endswith(q):
-            return None
-        inner = piece[1:-1]
-        if q in inner:
-            if q in inner.replace(q + q, ""):
-                return None
-            inner = inner.replace(q + q, q)
-        fields.append(inner)
-        i += 1
-    return fields
-
-
-def _scan(lines: _Lines, q: str | None, delim: str) -> tuple[list[int], list[_Record]]:
-    """Split records into simple lines (no quote char) and lines parsed here, in file order."""
-    text_lines = lines.lines
-    if q is None:
-        return [i for i, s in enumerate(text_lines) if s], []
-    simple = [i for i, s in enumerate(text_lines) if s and q not in s]
-    parsed: list[_Record] = []
-    consumed: set[int] = set()
-    done = -1
-    for i in [i for i, s in enumerate(text_lines) if q in s]:
-        if i <= done:
-            continue
-        fields = _split_quoted_line(text_lines[i], delim, q)
-        record = _Record(i, i, fields) if fields is not None else _parse_record(lines, i, delim, q)
-        parsed.append(record)
-        for k in range(record.start, record.end):  # line breaks inside quoted fields
-            lines.counts[lines.terms[k]] -= 1
-            consumed.add(k + 1)
-        done = record.end
-    if consumed:
-        simple = [i for i in simple if i not in consumed]
-    return simple, parsed
-
-
 # ------------------------------------------------------------------------------ header
 
 
@@ -261,11 +98,11 @@ class _Layout:
     columns: list[str]
     header_line: int | None = None  # index of the header's physical line, if any
     records: list[int] = field(default_factory=list)  # simple line indices, header removed
-    parsed: list[_Record] = field(default_factory=list)
+    parsed: list[Record] = field(default_factory=list)
 
 
 def _layout(
-    lines: _Lines, simple: list[int], parsed: list[_Record], options: DelimitedOptions, name: str
+    lines: Lines, simple: list[int], parsed: list[Record], options: DelimitedOptions, name: str
 ) -> _Layout:
     first_simple = simple[0] if simple else None
     first_parsed = parsed[0] if parsed else None
@@ -345,7 +182,7 @@ def _ragged(found: int, expected: int, is_last: bool, ends_with_break: bool) -> 
     return message
 
 
-def _last_content(lines: _Lines) -> int:
+def _last_content(lines: Lines) -> int:
     last = len(lines.lines) - 1
     while last > 0 and not lines.lines[last]:
         last -= 1
@@ -353,7 +190,7 @@ def _last_content(lines: _Lines) -> int:
 
 
 def _simple_table(
-    lines: _Lines, layout: _Layout, delim: str, bad: list[_Bad], ends_with_break: bool
+    lines: Lines, layout: _Layout, delim: str, bad: list[_Bad], ends_with_break: bool
 ) -> pa.Table:
     """The records of quote-free lines, split by Arrow; ragged ones go to `bad`."""
     names = [*layout.columns, LINE_COLUMN]
@@ -387,7 +224,7 @@ def _simple_table(
 
 
 def _parsed_table(
-    lines: _Lines, layout: _Layout, bad: list[_Bad], ends_with_break: bool
+    lines: Lines, layout: _Layout, bad: list[_Bad], ends_with_break: bool
 ) -> pa.Table:
     """The state-machine records; broken and ragged ones go to `bad`."""
     ncols = len(layout.columns)
@@ -409,56 +246,75 @@ def _parsed_table(
     return pa.Table.from_arrays(arrays, names=[*layout.columns, LINE_COLUMN])
 
 
-def _problems(lines: _Lines, layout: _Layout, bad: list[_Bad]) -> list[Problem]:
+def _problems(lines: Lines, layout: _Layout, bad: list[_Bad]) -> list[Problem]:
     """Problems in file order, with their record index among all data records."""
     parsed_starts = [r.start for r in layout.parsed]
     problems = []
     for b in sorted(bad, key=lambda b: b.start):
         index = bisect_left(layout.records, b.start) + bisect_left(parsed_starts, b.start)
         position = line_position(b.start + 1) if b.at is None else line_position(b.at[0] + 1, b.at[1] + 1)
-        text = _raw(lines, b.start, b.end)
+        text = raw_text(lines, b.start, b.end)
         problems.append(Problem(b.message, position, b.start + 1, index, text))
     return problems
 
 
-# ------------------------------------------------------------------ Arrow CSV fast path
+# ----------------------------------------------------------------- Arrow CSV fast paths
 
 
 @dataclass
 class _FastTable:
     table: pa.Table
     columns: list[str]
+    problems: list[Problem]
+    breaks: dict[str, int]  # line breaks of each kind outside quoted values
+    rows_read: int
 
 
-def _arrow_fast_path(raw: bytes, options: DelimitedOptions, name: str) -> _FastTable | None:
-    """Read quote-free UTF-8 with `pyarrow.csv`, when that gives exactly the generic result.
+def _arrow_fast_path(
+    raw: bytes, options: DelimitedOptions, name: str, has_quote: bool
+) -> _FastTable | None:
+    """Read UTF-8 with `pyarrow.csv`, when that gives exactly the generic result; else None.
 
-    `quote_free_start` says when it may (see `medlake.formats.delimited_fast`); a ragged row
-    also gives None, and the generic path runs (it gives positions and raw text for every
-    problem).
+    Quote-free files: `medlake.formats.delimited_fast`, which declines a ragged row. Files
+    with the quote character: `medlake.formats.delimited_quoted`, which reports ragged records
+    as the generic path does. Either says when it may read a file; the generic path reads the
+    rest (it gives positions and raw text for every problem).
     """
-    start_at = quote_free_start(raw, options.delimiter)
+    q, delim = options.quote, options.delimiter
+    start_at = first_record(raw, delim, q) if has_quote and q else quote_free_start(raw, delim)
     if start_at is None:
         return None
     first, after = start_at
     if options.header:
-        columns = first
+        columns, start = first, after
         _check_columns(columns, 0, name)
-        start = after
     else:
         generated = [f"column_{k}" for k in range(1, len(first) + 1)]
-        columns = list(options.columns) if options.columns is not None else generated
+        columns, start = list(options.columns or generated), 0
         _check_columns(columns, None, name)
-        start = 0
     if start >= len(raw):
         return None
-    table = read_arrow_csv(pa.py_buffer(raw).slice(start), len(columns), options.delimiter)
-    if table is None:
+    first_line, names = 2 if options.header else 1, [*columns, LINE_COLUMN]
+    if not (has_quote and q):
+        table = read_arrow_csv(pa.py_buffer(raw).slice(start), len(columns), delim)
+        if table is None:
+            return None
+        lines = consecutive(first_line, table.num_rows)
+        table = pa.Table.from_arrays([*table.columns, lines], names=names)
+        return _FastTable(table, columns, [], count_breaks(raw), table.num_rows)
+    read = read_quoted(raw, start, len(columns), delim, q, first_line)
+    if read is None:
         return None
-    first_line = 2 if options.header else 1
-    lines = pa.array(range(first_line, first_line + table.num_rows), type=pa.int64())
-    arrays = [*table.columns, lines]
-    return _FastTable(pa.Table.from_arrays(arrays, names=[*columns, LINE_COLUMN]), columns)
+    ends_with_break = raw.endswith((b"\n", b"\r"))
+    problems = [
+        Problem(
+            _ragged(r.found, len(columns), r.index == read.records - 1, ends_with_break),
+            line_position(r.line), r.line, r.index, r.text,
+        )
+        for r in read.ragged
+    ]
+    table = pa.Table.from_arrays([*read.columns, read.lines], names=names)
+    return _FastTable(table, columns, problems, read.breaks, read.records)
 
 
 # ------------------------------------------------------------------------------ parse
@@ -482,13 +338,15 @@ def parse_delimited(
     else:
         raw = text.encode("utf-8")
     has_quote = options.quote is not None and options.quote.encode("utf-8") in raw
-    if not has_quote and _FAST_PATH:
-        fast = _arrow_fast_path(raw, options, name)
-        if fast is not None:
-            terminator = _terminator(count_breaks(raw))
-            rows = fast.table.num_rows
-            return DelimitedResult(fast.table, fast.columns, [], encoding, terminator, rows)
-    return _parse_generic(text, encoding, options, name, errors, has_quote)
+    fast = _arrow_fast_path(raw, options, name, has_quote) if _FAST_PATH else None
+    if fast is None:
+        return _parse_generic(text, encoding, options, name, errors, has_quote)
+    problems: list[Problem] = []
+    for problem in fast.problems:
+        report(problem, errors, problems, name)
+    return DelimitedResult(
+        fast.table, fast.columns, problems, encoding, terminator(fast.breaks), fast.rows_read
+    )
 
 
 _FAST_PATH = True
@@ -499,8 +357,8 @@ def _parse_generic(
     text: str, encoding: str, options: DelimitedOptions, name: str, errors: ErrorLevel,
     has_quote: bool,
 ) -> DelimitedResult:
-    lines = _split_lines(text, keep_terms=True)
-    simple, parsed = _scan(lines, options.quote if has_quote else None, options.delimiter)
+    lines = split_lines(text, keep_terms=True)
+    simple, parsed = scan(lines, options.quote if has_quote else None, options.delimiter)
     layout = _layout(lines, simple, parsed, options, name)
     ends_with_break = text.endswith(("\n", "\r"))
     bad: list[_Bad] = []
@@ -516,6 +374,6 @@ def _parse_generic(
         columns=list(layout.columns),
         problems=problems,
         encoding=encoding,
-        line_terminator=_terminator(lines.counts),
+        line_terminator=terminator(lines.counts),
         rows_read=len(layout.records) + len(layout.parsed),
     )

@@ -12,7 +12,7 @@ its source and seeds its deterministic id downstream.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 from urllib.parse import unquote
@@ -275,22 +275,36 @@ def _rewrite(value: Any, fn: Callable[[str], str | None], top: bool = False) -> 
 _REFERENCE_TEXT = re.compile(r'"reference"\s*:\s*"((?:[^"\\]|\\.)*)"')
 
 
-def rewrite_reference_text(text: str, fn: Callable[[str], str | None]) -> str:
+def rewrite_reference_text(
+    text: str, fn: Callable[[str], str | None], cache: dict[str, str] | None = None
+) -> str:
     """`rewrite_references` on a resource's JSON text: no parse, no copy of the tree.
 
     Every `"reference": "<string>"` member is passed to `fn` (contained `#id` references are
-    not); the hot path of the silver stage uses this on bronze JSON.
+    not); the hot path of the silver stage uses this on bronze JSON. With `cache`, a
+    reference that `fn` rewrote is rewritten from the cache the next time it occurs without
+    calling `fn` again (`fn` must then give the same answer for the same reference, as an
+    index lookup does); references `fn` leaves alone are passed to it every time.
     """
+    if '"reference"' not in text:
+        return text
 
     def sub(m: re.Match[str]) -> str:
         raw = m.group(1)
+        if cache is not None:
+            hit = cache.get(raw)
+            if hit is not None:
+                return hit
         ref = orjson.loads(f'"{raw}"') if "\\" in raw else raw
         if is_contained(ref):
             return m.group(0)
         new = fn(ref)
         if new is None:
             return m.group(0)
-        return '"reference":' + orjson.dumps(new).decode()
+        out = '"reference":' + orjson.dumps(new).decode()
+        if cache is not None:
+            cache[raw] = out
+        return out
 
     return _REFERENCE_TEXT.sub(sub, text)
 
@@ -323,14 +337,19 @@ def source_key(entry: FhirEntry) -> str | None:
     In order: the `ifNoneExist` identifier of a conditional create (`identifier:SYSTEM|VALUE`),
     the resource `id`, the uuid of a `urn:uuid:` fullUrl, the fullUrl's last path segment.
     """
-    if entry.if_none_exist:
-        key = _identifier_key(entry.if_none_exist)
+    rid = entry.resource.get("id")
+    return key_of(entry.if_none_exist, rid if isinstance(rid, str) else None, entry.full_url)
+
+
+def key_of(if_none_exist: str | None, resource_id: str | None, full_url: str | None) -> str | None:
+    """`source_key` from the parts it reads: ifNoneExist, the resource id (when a string), fullUrl."""
+    if if_none_exist:
+        key = _identifier_key(if_none_exist)
         if key is not None:
             return key
-    rid = entry.resource.get("id")
-    if isinstance(rid, str) and rid:
-        return rid
-    url = entry.full_url
+    if resource_id:
+        return resource_id
+    url = full_url
     if not url:
         return None
     if url.startswith("urn:uuid:"):
@@ -345,6 +364,9 @@ class ReferenceIndex:
         self.by_full_url: dict[str, Target] = {}
         self.by_id: dict[tuple[str, str], Target] = {}
         self.by_identifier: dict[tuple[str, str], Target] = {}  # (type, "system|value")
+        # `from_columns`: per resource type, the (target, JSON text) whose identifiers are
+        # not indexed yet; read on the first conditional reference to that type
+        self._unread: dict[str, list[tuple[Target, str]]] = {}
 
     @classmethod
     def build(cls, entries: Iterable[FhirEntry]) -> ReferenceIndex:
@@ -364,6 +386,42 @@ class ReferenceIndex:
             for token in _identifier_tokens(entry.resource):
                 index.by_identifier.setdefault((rtype, token), target)
         return index
+
+    @classmethod
+    def from_columns(
+        cls,
+        resource_types: Sequence[str],
+        resource_ids: Sequence[str | None],
+        full_urls: Sequence[str | None],
+        if_none_exists: Sequence[str | None],
+        texts: Sequence[str],
+    ) -> ReferenceIndex:
+        """`build` from what bronze keeps of each entry: resource type, id (when a string),
+        fullUrl, ifNoneExist and the resource's JSON text.
+
+        Nothing is parsed up front: a type's identifiers (the only thing `build` reads from
+        the resource itself) are read from the JSON the first time a conditional reference
+        to that type is resolved. The index answers exactly as `build` would.
+        """
+        index = cls()
+        by_full_url, by_id, unread = index.by_full_url, index.by_id, index._unread
+        for rtype, rid, url, ine, text in zip(resource_types, resource_ids, full_urls, if_none_exists, texts, strict=True):
+            key = key_of(ine, rid, url)
+            if key is None:
+                continue
+            target = Target(rtype, key)
+            if url:
+                by_full_url.setdefault(url, target)
+            if rid is not None:
+                by_id.setdefault((rtype, rid), target)
+            unread.setdefault(rtype, []).append((target, text))
+        return index
+
+    def _read_identifiers(self, rtype: str) -> None:
+        pending = self._unread.pop(rtype, None)
+        for target, text in pending or ():
+            for token in _identifier_tokens(orjson.loads(text)):
+                self.by_identifier.setdefault((rtype, token), target)
 
     def resolve(self, reference: str) -> Target | None:
         """The target of `reference`, or None (contained `#id`, unknown `urn:`, unparseable)."""
@@ -391,6 +449,8 @@ class ReferenceIndex:
         if key is None:
             return None
         token = key[len("identifier:") :]
+        if rtype in self._unread:
+            self._read_identifiers(rtype)
         return self.by_identifier.get((rtype, token)) or Target(rtype, key)
 
 
