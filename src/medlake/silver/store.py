@@ -13,7 +13,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 import pyarrow as pa
@@ -70,8 +70,7 @@ def _state(uri: str, lake: TenantLake, ids: list[str], cols: list[str]) -> pa.Ta
     return delta.read_where_in(uri, "id", ids, columns=cols, options=lake.delta_options())
 
 
-@dataclass(frozen=True)
-class _Version:
+class _Version(NamedTuple):
     rec: SilverRecord
     version: int
     content_hash: str
@@ -87,59 +86,79 @@ def _versions(recs: list[SilverRecord], current: dict[str, tuple[int, str]], sta
     """
     out: list[_Version] = []
     dumps, sha256 = orjson.dumps, hashlib.sha256
+    inserted = updated = unchanged = 0
+    get = current.get
     for r in recs:
         res = r.resource
         meta = res.pop("meta", None)
         body = dumps(res)  # mappers build keys in a fixed order, so the bytes are canonical
         h = sha256(body).hexdigest()
-        prev = current.get(r.id)
+        prev = get(r.id)
         if prev is not None and prev[1] == h:
             if meta is not None:
                 res["meta"] = meta
-            stats.unchanged += 1
+            unchanged += 1
             continue
-        version = prev[0] + 1 if prev else 1
+        if prev is None:
+            version, previous = 1, None
+            inserted += 1
+        else:
+            previous = prev[0]
+            version = previous + 1
+            updated += 1
         res["meta"] = meta = {**(meta or {}), "versionId": str(version)}
         text = body.decode()
         json = f'{text[:-1]},"meta":{dumps(meta).decode()}}}' if len(text) > 2 else f'{{"meta":{dumps(meta).decode()}}}'
-        out.append(_Version(r, version, h, json, prev[0] if prev else None))
-        if prev is None:
-            stats.inserted += 1
-        else:
-            stats.updated += 1
+        out.append(_Version(r, version, h, json, previous))
         current[r.id] = (version, h)
+    stats.inserted += inserted
+    stats.updated += updated
+    stats.unchanged += unchanged
     return out
 
 
-def _table(versions: list[_Version], tenant: str, rtype: str, now: datetime, reason: str | None) -> pa.Table:
-    """Current-schema rows (or history rows when `reason` is given), built column by column."""
+def _history_table(versions: list[_Version], tenant: str, rtype: str, now: datetime, reason: str) -> pa.Table:
+    """History-schema rows of `versions`, built column by column. The current-schema rows
+    are a selection of its columns (`_current`)."""
     n = len(versions)
     recs = [v.rec for v in versions]
     stamp = _constant_ts(now, n)
-    cols: dict[str, Any] = {
-        "id": [r.id for r in recs],
-        "resource_type": [rtype] * n,
-        "version": [v.version for v in versions],
-        "resource": [v.json for v in versions],
-        "content_hash": [v.content_hash for v in versions],
-        "patient_id": [r.patient_id for r in recs],
-        "source": [r.source for r in recs],
-        "source_system": [r.source_system for r in recs],
-        "source_id": [r.source_id for r in recs],
-        "last_updated": stamp,
-        "_tenant": [tenant] * n,
-        "_source": [r.source for r in recs],
-        "_object_sha256": [r.object_sha256 for r in recs],
-        "_object_name": [r.object_name for r in recs],
-        "_record_index": [r.record_index for r in recs],
-        "_batch_id": [r.batch_id for r in recs],
-    }
-    if reason is None:
-        return pa.table(cols, schema=CURRENT_SCHEMA)
-    cols["valid_from"] = stamp
-    cols["valid_to"] = pa.nulls(n, TS)
-    cols["reason"] = ["initial" if v.version == 1 else reason for v in versions]
-    return pa.table(cols, schema=HISTORY_SCHEMA)
+    sources = [r.source for r in recs]
+    cols: list[Any] = [
+        [r.id for r in recs],
+        _constant_str(rtype, n),
+        [v.version for v in versions],
+        [v.json for v in versions],
+        [v.content_hash for v in versions],
+        [r.patient_id for r in recs],
+        sources,
+        [r.source_system for r in recs],
+        [r.source_id for r in recs],
+        stamp,
+        _constant_str(tenant, n),
+        sources,
+        [r.object_sha256 for r in recs],
+        [r.object_name for r in recs],
+        [r.record_index for r in recs],
+        [r.batch_id for r in recs],
+        stamp,
+        pa.nulls(n, TS),
+        ["initial" if v.version == 1 else reason for v in versions],
+    ]
+    arrays = [c if isinstance(c, pa.Array) else pa.array(c, f.type) for c, f in zip(cols, HISTORY_SCHEMA, strict=True)]
+    return pa.Table.from_arrays(arrays, schema=HISTORY_SCHEMA)
+
+
+def _current(hist: pa.Table, rows: list[int]) -> pa.Table:
+    """The current-schema rows at positions `rows` of a history table."""
+    current = hist.select(CURRENT_SCHEMA.names)
+    if len(rows) != hist.num_rows:  # else `rows` is every position in order: one version per id
+        current = current.take(pa.array(rows, pa.int64()))
+    return current.cast(CURRENT_SCHEMA)
+
+
+def _constant_str(value: str, n: int) -> pa.Array:
+    return pa.repeat(pa.scalar(value, pa.string()), n)
 
 
 def _constant_ts(when: datetime, n: int) -> pa.Array:
@@ -161,21 +180,24 @@ def _write_type(
     versions = _versions(recs, current, stats)
     if not versions:
         return
-    last = list({v.rec.id: v for v in versions}.values())  # the newest version of each id
-    stats.by_type[rtype] = stats.by_type.get(rtype, 0) + len(last)
+    newest: dict[str, int] = {}  # id → position of its newest version, ids in first-seen order
+    for i, v in enumerate(versions):
+        newest[v.rec.id] = i
+    stats.by_type[rtype] = stats.by_type.get(rtype, 0) + len(newest)
     closing = [{"id": v.rec.id, "version": v.previous, "valid_to": now} for v in versions if v.previous is not None]
-    _write_history(hist_uri, lake, _table(versions, tenant, rtype, now, reason), closing, opts)
-    delta.append(cur_uri, _table([v for v in last if v.rec.id not in existing], tenant, rtype, now, None), opts)
-    changed = [v for v in last if v.rec.id in existing]
+    hist = _history_table(versions, tenant, rtype, now, reason)
+    _write_history(hist_uri, lake, hist, list(newest), closing, opts)
+    delta.append(cur_uri, _current(hist, [i for k, i in newest.items() if k not in existing]), opts)
+    changed = [i for k, i in newest.items() if k in existing]
     if changed:
-        delta.merge(cur_uri, _table(changed, tenant, rtype, now, None), on=["id"], insert=True, options=opts)
+        delta.merge(cur_uri, _current(hist, changed), on=["id"], insert=True, options=opts)
 
 
 def _write_history(
-    uri: str, lake: TenantLake, hist: pa.Table, closing: list[dict[str, Any]], opts: dict[str, str]
+    uri: str, lake: TenantLake, hist: pa.Table, ids: list[str], closing: list[dict[str, Any]], opts: dict[str, str]
 ) -> None:
     # drop versions already written by an earlier, interrupted run
-    have = _state(uri, lake, list(set(hist.column("id").to_pylist())), ["id", "version"])
+    have = _state(uri, lake, ids, ["id", "version"])
     if have is not None and have.num_rows:
         seen = set(zip(have.column("id").to_pylist(), have.column("version").to_pylist(), strict=True))
         keep = pa.array([(i, v) not in seen for i, v in zip(hist.column("id").to_pylist(), hist.column("version").to_pylist(), strict=True)])

@@ -93,7 +93,23 @@ def clean(value: Any) -> str | None:
 
 
 def const(value: Any) -> Getter:
-    return lambda row: value
+    """A getter that returns `value` whatever the row; marked so compiling can fold it."""
+
+    def constant(row: Row) -> Any:
+        return value
+
+    constant.constant = True  # type: ignore[attr-defined]
+    return constant
+
+
+def is_constant(getter: Getter | int) -> bool:
+    return getattr(getter, "constant", False) is True
+
+
+def folded(getter: Getter) -> Getter:
+    """A builder of constants only, evaluated once: the value is shared by every resource
+    built (resources are serialized, never mutated, after they are built)."""
+    return const(getter(()))
 
 
 NONE: Getter = const(None)

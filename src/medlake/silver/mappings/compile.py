@@ -19,6 +19,8 @@ from medlake.silver.mappings.closures import (
     Plan,
     Row,
     fill,
+    folded,
+    is_constant,
     list_builder,
     object_builder,
 )
@@ -167,9 +169,15 @@ class Compiler(ValueCompiler):
             return child.getter, child.is_data
         if isinstance(child, _Node):
             entries = self.entries(child)
-            return object_builder(entries), any(d for _, _, d in entries)
+            build = object_builder(entries)
+            if all(is_constant(g) for _, g, _ in entries):
+                return folded(build), False
+            return build, any(d for _, _, d in entries)
         items = [self.compile_child(child.items[i]) for i in sorted(child.items)]
-        return list_builder([g for g, _ in items]), any(d for _, d in items)
+        getters = [g for g, _ in items]
+        if all(is_constant(g) for g in getters):
+            return folded(list_builder(getters)), False
+        return list_builder(getters), any(d for _, d in items)
 
     def object_value(self, fields: dict[str, Any], key: Key) -> tuple[Getter, bool]:
         """An `object` value: a tree of its own, placed and compiled like a resource's fields."""

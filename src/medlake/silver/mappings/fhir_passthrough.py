@@ -8,7 +8,7 @@ left as it was, so nothing is lost and the dangling link is visible.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -44,63 +44,87 @@ class PassProblem:
     message: str
 
 
-def map_object(rows: Sequence[dict[str, Any]], ctx: FhirContext) -> tuple[list[PassedResource], list[PassProblem]]:
-    """Map the bronze rows of one FHIR object (bundle or NDJSON file)."""
-    from medlake.formats.fhir import FhirEntry, ReferenceIndex, source_key
+@dataclass(frozen=True)
+class BronzeColumns:
+    """The bronze rows of one FHIR object, column by column (as lists, in record order)."""
 
-    entries = [
-        FhirEntry(
-            index=int(r["entry_index"]),
-            resource=orjson.loads(r["resource"]),
-            full_url=r.get("full_url"),
-            request_method=r.get("request_method"),
-            request_url=r.get("request_url"),
-            if_none_exist=r.get("if_none_exist"),
-        )
-        for r in rows
-    ]
-    index = ReferenceIndex.build(entries)
+    resource_type: Sequence[str | None]
+    resource_id: Sequence[str | None]
+    full_url: Sequence[str | None]
+    if_none_exist: Sequence[str | None]
+    entry_index: Sequence[int]
+    resource: Sequence[str]
+    record_index: Sequence[int]
+
+
+def map_object(rows: BronzeColumns, ctx: FhirContext) -> tuple[list[PassedResource], list[PassProblem]]:
+    """Map the bronze rows of one FHIR object (bundle or NDJSON file).
+
+    Each resource's JSON is parsed once, after its references are rewritten on the text; the
+    reference index is built from the bronze columns (type, id, fullUrl, ifNoneExist).
+    """
+    from medlake.formats.fhir import ReferenceIndex, key_of, rewrite_reference_text
+
+    types, ids = _types_and_ids(rows)
+    index = ReferenceIndex.from_columns(types, ids, rows.full_url, rows.if_none_exist, rows.resource)
     out: list[PassedResource] = []
     problems: list[PassProblem] = []
-    for row, entry in zip(rows, entries, strict=True):
-        rec = int(row["_record_index"])
-        rtype = entry.resource.get("resourceType", "")
-        where = f"entry {entry.index} ({rtype})"
-        key = source_key(entry)
+    rewrite, dangling = _rewriter(index, ctx)
+    cache: dict[str, str] = {}
+    tenant, system, source = ctx.tenant, ctx.system, ctx.source
+    loads = orjson.loads
+    for rtype, rid, url, ine, entry_index, text, rec in zip(
+        types, ids, rows.full_url, rows.if_none_exist, rows.entry_index, rows.resource, rows.record_index, strict=True
+    ):
+        key = key_of(ine, rid, url)
         if key is None:
+            where = f"entry {entry_index} ({rtype})"
             problems.append(PassProblem(rec, where, "resource has no id and no fullUrl; it cannot be given a stable id"))
             continue
-        resource, dangling = _rewritten(row["resource"], index, ctx)
-        problems.extend(
-            PassProblem(rec, where, f"reference `{ref[:80]}` matches no resource in the bundle (dangling)")
-            for ref in dangling
-        )
-        sid = silver_id(ctx.tenant, ctx.system, rtype, key)
+        resource: dict[str, Any] = loads(rewrite_reference_text(text, rewrite, cache))
+        if dangling:
+            where = f"entry {entry_index} ({rtype})"
+            problems.extend(
+                PassProblem(rec, where, f"reference `{ref[:80]}` matches no resource in the bundle (dangling)")
+                for ref in dangling
+            )
+            dangling.clear()
+        sid = silver_id(tenant, system, rtype, key)
         resource["id"] = sid
         meta = dict(resource.get("meta") or {})
-        meta["source"] = ctx.system
+        meta["source"] = system
         tags = [t for t in meta.get("tag", []) if t.get("system") != SOURCE_TAG]
-        meta["tag"] = [*tags, {"system": SOURCE_TAG, "code": ctx.source}]
+        meta["tag"] = [*tags, {"system": SOURCE_TAG, "code": source}]
         resource["meta"] = meta
         out.append(PassedResource(rtype, key, sid, resource, rec, _patient_of(rtype, sid, resource)))
     return out, problems
 
 
-def _rewritten(text: str, index: Any, ctx: FhirContext) -> tuple[dict[str, Any], list[str]]:
-    """The resource with every resolvable reference pointing at its silver id, and the rest."""
-    from medlake.formats.fhir import rewrite_reference_text
+def _types_and_ids(rows: BronzeColumns) -> tuple[list[str], list[str | None]]:
+    """Resource types and ids from the bronze columns; from the JSON where a type is missing."""
+    types, ids = list(rows.resource_type), list(rows.resource_id)
+    for i, rtype in enumerate(types):
+        if rtype is None:  # not written by this bronze: read the resource itself
+            resource = orjson.loads(rows.resource[i])
+            types[i] = resource.get("resourceType", "")
+            rid = resource.get("id")
+            ids[i] = rid if isinstance(rid, str) else None
+    return types, ids  # type: ignore[return-value]
 
+
+def _rewriter(index: Any, ctx: FhirContext) -> tuple[Callable[[str], str | None], list[str]]:
+    """The reference rewriter of one object, and the list it appends unresolvable references to."""
     dangling: list[str] = []
+    tenant, system = ctx.tenant, ctx.system
 
     def rewrite(ref: str) -> str | None:
         target = index.resolve(ref)
         if target is None:
             dangling.append(ref)
             return None
-        return f"{target.resource_type}/{silver_id(ctx.tenant, ctx.system, target.resource_type, target.key)}"
+        return f"{target.resource_type}/{silver_id(tenant, system, target.resource_type, target.key)}"
 
-    resource: dict[str, Any] = orjson.loads(rewrite_reference_text(text, rewrite))
-    return resource, dangling
+    return rewrite, dangling
 
 
 def _patient_of(rtype: str, sid: str, resource: dict[str, Any]) -> str | None:
