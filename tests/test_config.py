@@ -46,6 +46,11 @@ def test_example_config_written_by_init_is_valid() -> None:
 
 BAD = [
     (
+        GOOD.replace('format: {delimiter: "|"}', 'format: {delimiter: "|", encoding: latin-9000}'),
+        "m.yaml:10: `tenants[0].sources[0].format.encoding`: `latin-9000` is not a known encoding; "
+        "use `auto` or a codec name such as `cp1252`",
+    ),
+    (
         GOOD.replace("kind: fhir", "kind: csv"),
         "m.yaml:12: `tenants[0].sources[1].kind`: Input should be 'delimited', 'fhir', 'hl7v2' or 'x12'; got `csv`",
     ),

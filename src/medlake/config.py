@@ -46,6 +46,18 @@ class FormatOptions(_Frozen):
             raise ValueError("must be one or more characters other than a line break")
         return v
 
+    @field_validator("encoding")
+    @classmethod
+    def _known_encoding(cls, v: str) -> str:
+        if v != "auto":
+            import codecs
+
+            try:
+                codecs.lookup(v)
+            except LookupError:
+                raise ValueError(f"`{v}` is not a known encoding; use `auto` or a codec name such as `cp1252`") from None
+        return v
+
     @model_validator(mode="after")
     def _columns_when_no_header(self) -> FormatOptions:
         if not self.header and not self.columns:

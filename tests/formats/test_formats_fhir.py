@@ -136,6 +136,11 @@ def test_error_level_raise_names_the_entry() -> None:
 
 FILE_ERRORS = [
     pytest.param(b"", "`f.json`: the file is empty; expected FHIR JSON", id="empty"),
+    pytest.param(
+        b'{"resourceType":"../../evil","id":"1"}',
+        '`f.json`: `resourceType` "../../evil" is not a resource type name (letters only, starting upper-case, e.g. "Patient")',
+        id="path-like-type",
+    ),
     pytest.param(b" \n", "`f.json`: the file is empty; expected FHIR JSON", id="blank"),
     pytest.param(
         b'{\n  "resourceType": "Bundle",\n  "entry": [ }\n',

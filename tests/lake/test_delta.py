@@ -58,3 +58,25 @@ def test_concurrent_merges_all_land(tmp_path: Path) -> None:
 
 def test_read_missing_table_is_none(tmp_path: Path) -> None:
     assert delta.read(str(tmp_path / "nope")) is None
+
+
+def test_concurrent_merges_that_create_the_table_all_land(tmp_path: Path) -> None:
+    for trial in range(4):
+        uri = str(tmp_path / f"t{trial}")
+        errors: list[BaseException] = []
+
+        def worker(i: int, uri: str = uri) -> None:
+            try:
+                delta.merge(uri, pa.table({"id": [f"w{i}", "shared"], "v": [i, 0]}), on=["id"], update=False)
+            except BaseException as e:
+                errors.append(e)
+
+        threads = [threading.Thread(target=worker, args=(i,)) for i in range(6)]
+        for th in threads:
+            th.start()
+        for th in threads:
+            th.join()
+        assert errors == []
+        t = delta.read(uri)
+        assert t is not None
+        assert sorted(t.column("id").to_pylist()) == ["shared"] + [f"w{i}" for i in range(6)]

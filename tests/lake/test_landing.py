@@ -72,3 +72,15 @@ def test_landed_objects_are_never_overwritten(tmp_path: Path) -> None:
     mtime = path.stat().st_mtime_ns
     LandingStore(lake).land("ehr", "a.txt", b"original")
     assert path.stat().st_mtime_ns == mtime
+
+
+def test_glob_and_folder_locations_name_files_alike(tmp_path: Path) -> None:
+    from medlake.sources.files import find_files
+
+    src = tmp_path / "ehr"
+    (src / "sub").mkdir(parents=True)
+    (src / "a.txt").write_bytes(b"x")
+    (src / "sub" / "b.txt").write_bytes(b"y")
+    assert [f.name for f in find_files(str(src))] == ["a.txt", "sub/b.txt"]
+    assert [f.name for f in find_files(f"{src}/*.txt")] == ["a.txt"]
+    assert [f.name for f in find_files(f"{src}/**/*.txt")] == ["a.txt", "sub/b.txt"]

@@ -54,15 +54,16 @@ def run_bronze(
     on_object: Callable[[], None] | None = None,
 ) -> BronzeStats:
     stats = BronzeStats()
+    # `pending` objects landed before their kind had a parser; they are picked up once it has one
     todo = sorted(
-        (o for o in manifest.objects(lake, source.name).values() if o.status == "landed"),
+        (o for o in manifest.objects(lake, source.name).values() if o.status in ("landed", "pending")),
         key=lambda o: (o.received_at, o.original_name),
     )
     if not todo:
         return stats
     if source.kind in PENDING_REASON:
-        events = [_event(o, "pending", PENDING_REASON[source.kind], batch_id) for o in todo]
-        manifest.record(lake, events)
+        fresh = [o for o in todo if o.status == "landed"]
+        manifest.record(lake, [_event(o, "pending", PENDING_REASON[source.kind], batch_id) for o in fresh])
         stats.pending = len(todo)
         return stats
     spec = load_source_spec(project, source) if source.kind == "delimited" else None
@@ -99,8 +100,10 @@ def run_bronze(
         q_items.extend(out.quarantined)
         if out.table is None:
             stats.quarantined_objects += 1
-            reason = out.quarantined[0].reason if out.quarantined else "unreadable"
-            done_events[""].append(_event(o, "quarantined", reason, batch_id))
+            # the manifest names where, never what: the full reason (which may quote the
+            # bytes) stays in the quarantine table
+            where = out.quarantined[0].position if out.quarantined else "file"
+            done_events[""].append(_event(o, "quarantined", f"unreadable at {where}; see meta.quarantine", batch_id))
         else:
             assert out.kind is not None
             stats.rows += out.table.num_rows

@@ -74,6 +74,9 @@ def _kind(value: Any) -> str:
     return names.get(type(value), "a number")
 
 
+RESOURCE_TYPE = re.compile(r"^[A-Z][A-Za-z]{0,63}$")
+
+
 def _not_a_resource(value: Any) -> str | None:
     """Why `value` is not a FHIR resource, or None if it is one."""
     if not isinstance(value, dict):
@@ -84,6 +87,8 @@ def _not_a_resource(value: Any) -> str | None:
     if not isinstance(rtype, str) or not rtype:
         found = "empty" if rtype == "" else _kind(rtype)
         return f'`resourceType` is {found}; expected a resource type name such as "Patient"'
+    if not RESOURCE_TYPE.match(rtype):
+        return f'`resourceType` {quote(rtype)} is not a resource type name (letters only, starting upper-case, e.g. "Patient")'
     return None
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from medlake.errors import LakeError
 from medlake.lake import delta
 from medlake.lake.catalog import connect
 from medlake.lake.paths import TenantLake
@@ -33,6 +34,13 @@ def build_views(lake: TenantLake, log: RunLog, rep: Reporter, details: dict[str,
 
 def build_gold(lake: TenantLake, log: RunLog, rep: Reporter, details: dict[str, Any]) -> None:
     from medlake.gold.runner import run_gold
+
+    if "://" in lake.root:
+        raise LakeError(
+            f"gold cannot be built in an object-store lake yet (`{lake.root}`): dbt needs a local "
+            "DuckDB file. Run the land, bronze and silver stages there, and gold from a local lake.",
+            uri=lake.root,
+        )
 
     build_views(lake, log, rep, details)
     rep.start("gold", "dbt build", None)

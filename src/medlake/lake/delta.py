@@ -92,19 +92,21 @@ def merge(
     """
     if table.num_rows == 0:
         return {}
-    from deltalake import DeltaTable, write_deltalake
-
-    if not exists(uri, options):
-        if not insert:
-            return {}
-        write_deltalake(uri, table, mode="append", storage_options=options or None)
-        return {"num_target_rows_inserted": table.num_rows}
+    from deltalake import DeltaTable
 
     predicate = " AND ".join(f"t.{c} = s.{c}" for c in on)
     # merge_schema stays off: with a partial source schema delta-rs 1.6 nulls non-null columns
     # of untouched rows in rewritten files; schema evolution happens on append instead.
 
     def run() -> dict[str, Any]:
+        # creating the table is inside the retry: parallel workers may race to create it,
+        # and the loser then MERGEs into the winner's table
+        if not exists(uri, options):
+            if not insert:
+                return {}
+            # an empty table first: two creators cannot both insert (delta-rs would turn the
+            # second creation into an append), they both MERGE into the one table
+            DeltaTable.create(uri, schema=table.schema, mode="ignore", storage_options=options or None)
         dt = DeltaTable(uri, storage_options=options or None)
         m = dt.merge(table, predicate=predicate, source_alias="s", target_alias="t")
         if update and update_set is not None:

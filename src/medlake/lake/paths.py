@@ -2,10 +2,21 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 
+from medlake.errors import LakeError
 from medlake.lake.storage import Storage, open_storage
+
+_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,127}$")
+
+
+def _safe(name: str) -> str:
+    """A path segment from data (a resource type, a kind): never `..`, `/` or the like."""
+    if not _NAME.match(name):
+        raise LakeError(f"`{name[:80]}` cannot name a lake table; use letters, digits and `_`", name=name[:80])
+    return name
 
 
 @dataclass(frozen=True)
@@ -31,13 +42,13 @@ class TenantLake:
         return f"landing/{source}/{received:%Y/%m/%d}/{sha256}"
 
     def bronze(self, source: str, kind: str) -> str:
-        return self.uri(f"bronze/{source}__{kind}")
+        return self.uri(f"bronze/{_safe(source)}__{_safe(kind)}")
 
     def silver(self, resource_type: str) -> str:
-        return self.uri(f"silver/fhir/{resource_type}")
+        return self.uri(f"silver/fhir/{_safe(resource_type)}")
 
     def history(self, resource_type: str) -> str:
-        return self.uri(f"silver/history/{resource_type}")
+        return self.uri(f"silver/history/{_safe(resource_type)}")
 
     def view(self, name: str) -> str:
         return self.uri(f"silver/views/{name}")

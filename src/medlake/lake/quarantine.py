@@ -44,7 +44,7 @@ class Quarantined:
 
 
 def write(lake: TenantLake, items: list[Quarantined], batch_id: str) -> int:
-    """Insert items; re-quarantining the same item (same object, stage, record, position) is a no-op."""
+    """Insert items; re-quarantining the same item (source, object, stage, record, position) is a no-op."""
     if not items:
         return 0
     now = datetime.now(UTC)
@@ -53,7 +53,7 @@ def write(lake: TenantLake, items: list[Quarantined], batch_id: str) -> int:
     delta.merge(
         lake.meta("quarantine"),
         t,
-        on=["object_sha256", "stage", "record_index", "position"],
+        on=["source", "object_sha256", "stage", "record_index", "position"],
         update=False,
         options=lake.delta_options(),
     )

@@ -1,12 +1,14 @@
 """The file connector: finds a source's files (a folder, a file or a glob) and lands their bytes.
 
-A connector never parses. Re-scanning a folder is cheap: files whose (name, size) were already
-landed are skipped without reading; new or changed files are read and landed by content.
+A connector never parses. Every file is read and hashed on each scan; a file whose name and
+bytes were landed before is skipped without writing anything, new or changed files land by
+content.
 """
 
 from __future__ import annotations
 
 import glob
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,7 +47,9 @@ def find_files(location: str) -> Iterator[FoundFile]:
                 location=location,
             )
         paths = [x for x in matches if x.is_file()]
-        base = Path(location.split("*")[0]).parent if "*" in location else p.parent
+        prefix = re.split(r"[*?\[]", location, maxsplit=1)[0]
+        # names are relative to the folder before the first wildcard, as in folder mode
+        base = Path(prefix) if prefix.endswith(("/", "\\")) else Path(prefix).parent
     for x in paths:
         rel = x.relative_to(base).as_posix() if x.is_relative_to(base) else x.name
         if any(part.startswith(".") for part in Path(rel).parts):

@@ -91,9 +91,14 @@ def map_object(rows: BronzeColumns, ctx: FhirContext) -> tuple[list[PassedResour
             dangling.clear()
         sid = silver_id(tenant, system, rtype, key)
         resource["id"] = sid
-        meta = dict(resource.get("meta") or {})
+        meta = resource.get("meta") or {}
+        tags = meta.get("tag", []) if isinstance(meta, dict) else None
+        if not isinstance(tags, list) or not all(isinstance(t, dict) for t in tags):
+            problems.append(PassProblem(rec, f"entry {entry_index} ({rtype})", "`meta` is not a FHIR Meta (an object whose `tag` is a list of Codings)"))
+            continue
+        meta = dict(meta)
         meta["source"] = system
-        tags = [t for t in meta.get("tag", []) if t.get("system") != SOURCE_TAG]
+        tags = [t for t in tags if t.get("system") != SOURCE_TAG]
         meta["tag"] = [*tags, {"system": SOURCE_TAG, "code": source}]
         resource["meta"] = meta
         out.append(PassedResource(rtype, key, sid, resource, rec, _patient_of(rtype, sid, resource)))
