@@ -18,6 +18,7 @@ from typing import Any, Protocol
 
 from medlake.config import ProjectConfig, SourceConfig, TenantConfig
 from medlake.errors import ConfigError
+from medlake.lake.lock import tenant_lock
 from medlake.lake.paths import TenantLake
 from medlake.lake.runlog import RunLog, new_run_id
 
@@ -91,6 +92,13 @@ def run(
     log = RunLog(lake, run_id)
     summary = RunSummary(run_id, tenant_name, lake.root)
     n_workers = workers if workers is not None else default_workers()
+    with tenant_lock(lake, run_id):
+        _run_stages(project, tenant, selected, lake, log, rep, summary, stages, n_workers)
+    return summary
+
+
+def _run_stages(project: ProjectConfig, tenant: TenantConfig, selected: list[SourceConfig], lake: TenantLake,
+                log: RunLog, rep: Reporter, summary: RunSummary, stages: Sequence[str], n_workers: int) -> None:
     for stage in STAGES:
         if stage not in stages:
             continue
@@ -102,7 +110,6 @@ def run(
             _STAGE_FUNCS[stage](project, tenant, selected, lake, log, rep, result)
         result.seconds = time.perf_counter() - t0
         summary.stages.append(result)
-    return summary
 
 
 def _land(project: ProjectConfig, tenant: TenantConfig, sources: list[SourceConfig], lake: TenantLake,

@@ -74,3 +74,33 @@ def test_content_hash_ignores_meta() -> None:
     b = {"resourceType": "Patient", "id": "x", "meta": {"versionId": "7", "source": "y"}}
     assert store.content_hash(a) == store.content_hash(b)
     assert store.content_hash(a) != store.content_hash({**a, "gender": "male"})
+
+
+def test_replaying_a_batch_with_a_record_and_its_correction_adds_no_versions(tmp_path: Path) -> None:
+    """A run that died after the store but before the progress mark replays the whole chunk."""
+    lake = TenantLake.open(str(tmp_path), "t")
+    batch = [_rec("p1", "A", 0), _rec("p1", "B", 1)]
+    store.write(lake, "t", [_rec("p1", "A", 0), _rec("p1", "B", 1)])
+    stats = store.write(lake, "t", batch)  # the replay
+    assert (stats.inserted, stats.updated) == (0, 0)
+    hist = _rows(lake.history("Patient"))
+    assert [(r["version"], orjson.loads(r["resource"])["name"][0]["family"]) for r in hist] == [(1, "A"), (2, "B")]
+    assert [r["version"] for r in _rows(lake.silver("Patient"))] == [2]
+
+
+def test_a_run_killed_between_history_and_current_is_repaired(tmp_path: Path) -> None:
+    lake = TenantLake.open(str(tmp_path), "t")
+    store.write(lake, "t", [_rec("p1", "A", 0), _rec("p1", "B", 1)])
+    # simulate the kill: current lost its row, and v1 was never closed
+    import shutil
+
+    from deltalake import DeltaTable
+
+    shutil.rmtree(lake.silver("Patient"))
+    DeltaTable(lake.history("Patient")).update(updates={"valid_to": "NULL"}, predicate="version = 1")
+    store.write(lake, "t", [_rec("p1", "A", 0), _rec("p1", "B", 1)])
+    cur = _rows(lake.silver("Patient"))
+    assert [(r["id"], r["version"]) for r in cur] == [("p1", 2)]
+    hist = _rows(lake.history("Patient"))
+    assert [r["version"] for r in hist] == [1, 2]
+    assert hist[0]["valid_to"] == hist[1]["valid_from"]

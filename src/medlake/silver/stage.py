@@ -43,29 +43,49 @@ class SilverStats:
             self.by_type[k] = self.by_type.get(k, 0) + v
 
 
-def _pending_chunks(lake: TenantLake, uri: str, done: set[str]) -> Iterator[tuple[list[str], pa.Table]]:
-    """Bronze rows of objects not yet consumed, whole objects per chunk, in arrival order."""
+@dataclass(frozen=True)
+class _Pending:
+    landed: int  # _landed_at as microseconds: sorts like the timestamp, without datetimes
+    name: str
+    kind: str
+    sha: str
+    rows: int
+
+
+def _pending_objects(lake: TenantLake, uri: str, kind: str, done: set[str]) -> list[_Pending]:
+    """Objects of one bronze table that silver has not consumed yet."""
     meta = delta.read(uri, columns=["_object_sha256", "_landed_at", "_object_name"], options=lake.delta_options())
     if meta is None:
-        return
-    objs: dict[str, tuple[Any, str, int]] = {}
-    landed = meta.column("_landed_at").cast(pa.int64())  # same order as the timestamps, no datetimes
+        return []
+    objs: dict[str, list[Any]] = {}
+    landed = meta.column("_landed_at").cast(pa.int64())
     for sha, at, name in zip(*(c.to_pylist() for c in (meta.column("_object_sha256"), landed, meta.column("_object_name"))), strict=True):
         if sha in done:
             continue
-        prev = objs.get(sha)
-        objs[sha] = (at, name, (prev[2] if prev else 0) + 1)
-    order = sorted(objs, key=lambda s: (objs[s][0], objs[s][1]))
+        if sha in objs:
+            objs[sha][2] += 1
+        else:
+            objs[sha] = [at, name, 1]
+    return [_Pending(at, name, kind, sha, n) for sha, (at, name, n) in objs.items()]
+
+
+def _chunks(pending: list[_Pending]) -> Iterator[tuple[str, list[str]]]:
+    """Objects of every kind in arrival order, cut into chunks of consecutive same-kind objects.
+
+    Arrival order across kinds matters: a later file of another kind (a re-sent extract in a
+    drifted layout, say) must become the later version of the records it repeats.
+    """
     chunk: list[str] = []
-    rows = 0
-    for sha in order:
-        chunk.append(sha)
-        rows += objs[sha][2]
-        if rows >= CHUNK_ROWS:
-            yield chunk, _read(lake, uri, chunk)
+    kind, rows = "", 0
+    for p in sorted(pending, key=lambda p: (p.landed, p.name)):
+        if chunk and (p.kind != kind or rows >= CHUNK_ROWS):
+            yield kind, chunk
             chunk, rows = [], 0
+        chunk.append(p.sha)
+        kind = p.kind
+        rows += p.rows
     if chunk:
-        yield chunk, _read(lake, uri, chunk)
+        yield kind, chunk
 
 
 def _read(lake: TenantLake, uri: str, shas: list[str]) -> pa.Table:
@@ -113,6 +133,7 @@ def _run_silver(
     on_rows: Callable[[int], None] | None,
 ) -> SilverStats:
     stats = SilverStats()
+    mappers: dict[str, Mapper] = {}
     if source.kind == "delimited":
         from medlake.bronze.stage import load_source_spec
 
@@ -122,29 +143,16 @@ def _run_silver(
             def mapper(t: pa.Table, k: str = kind) -> tuple[list[store.SilverRecord], list[quarantine.Quarantined]]:
                 return _map_delimited(spec, k, t, tenant, source)
 
-            _run_kind(lake, tenant, source, kind, batch_id, stats, on_rows, mapper)
+            mappers[kind] = mapper
     elif source.kind == "fhir":
-        _run_kind(lake, tenant, source, "resources", batch_id, stats, on_rows, lambda t: _map_fhir(t, tenant, source))
-    return stats
-
-
-Mapper = Callable[[pa.Table], tuple[list[store.SilverRecord], list[quarantine.Quarantined]]]
-
-
-def _run_kind(
-    lake: TenantLake,
-    tenant: TenantConfig,
-    source: SourceConfig,
-    kind: str,
-    batch_id: str,
-    stats: SilverStats,
-    on_rows: Callable[[int], None] | None,
-    mapper: Mapper,
-) -> None:
-    uri = lake.bronze(source.name, kind)
-    done = progress.done(lake, "silver", source.name, kind)
-    for shas, table in _pending_chunks(lake, uri, done):
-        records, problems = mapper(table)
+        mappers["resources"] = lambda t: _map_fhir(t, tenant, source)
+    pending: list[_Pending] = []
+    for kind in mappers:
+        done = progress.done(lake, "silver", source.name, kind)
+        pending.extend(_pending_objects(lake, lake.bronze(source.name, kind), kind, done))
+    for kind, shas in _chunks(pending):
+        table = _read(lake, lake.bronze(source.name, kind), shas)
+        records, problems = mappers[kind](table)
         stats.rows_in += table.num_rows
         stats.resources += len(records)
         stats.quarantined += len(problems)
@@ -153,6 +161,10 @@ def _run_kind(
         progress.mark(lake, "silver", source.name, kind, shas, batch_id)
         if on_rows:
             on_rows(table.num_rows)
+    return stats
+
+
+Mapper = Callable[[pa.Table], tuple[list[store.SilverRecord], list[quarantine.Quarantined]]]
 
 
 def _lineage(table: pa.Table) -> tuple[list[str], list[str], list[int], list[str]]:

@@ -66,7 +66,7 @@ def write(lake: TenantLake, tenant: str, records: Iterable[SilverRecord], reason
     return stats
 
 
-def _state(uri: str, lake: TenantLake, ids: list[str], cols: list[str]) -> pa.Table | None:
+def _state(uri: str, lake: TenantLake, ids: list[str], cols: list[str] | None) -> pa.Table | None:
     return delta.read_where_in(uri, "id", ids, columns=cols, options=lake.delta_options())
 
 
@@ -78,7 +78,12 @@ class _Version(NamedTuple):
     previous: int | None
 
 
-def _versions(recs: list[SilverRecord], current: dict[str, tuple[int, str]], stats: StoreStats) -> list[_Version]:
+def _versions(
+    recs: list[SilverRecord],
+    current: dict[str, tuple[int, str]],
+    stats: StoreStats,
+    applied: set[tuple[str, str, int, str]] | frozenset[tuple[str, str, int, str]] = frozenset(),
+) -> list[_Version]:
     """New versions of the records, in arrival order; unchanged records are skipped.
 
     Hot path: the incoming resource dicts are owned by the batch, so `meta` is popped for the
@@ -94,7 +99,7 @@ def _versions(recs: list[SilverRecord], current: dict[str, tuple[int, str]], sta
         body = dumps(res)  # mappers build keys in a fixed order, so the bytes are canonical
         h = sha256(body).hexdigest()
         prev = get(r.id)
-        if prev is not None and prev[1] == h:
+        if (prev is not None and prev[1] == h) or (applied and (r.id, r.object_sha256, r.record_index, h) in applied):
             if meta is not None:
                 res["meta"] = meta
             unchanged += 1
@@ -166,49 +171,110 @@ def _constant_ts(when: datetime, n: int) -> pa.Array:
     return pa.array([micros] * n, pa.int64()).cast(TS)
 
 
+@dataclass
+class _History:
+    """What history already holds for a batch's ids: the state an interrupted run left."""
+
+    applied: set[tuple[str, str, int, str]] = field(default_factory=set)  # (id, object, record, hash)
+    latest: dict[str, tuple[int, str]] = field(default_factory=dict)  # id → (version, hash)
+    open_versions: dict[str, list[tuple[int, datetime]]] = field(default_factory=dict)  # valid_to null
+    versions: set[tuple[str, int]] = field(default_factory=set)
+
+    @classmethod
+    def read(cls, uri: str, lake: TenantLake, ids: list[str]) -> _History:
+        h = cls()
+        cols = ["id", "version", "content_hash", "_object_sha256", "_record_index", "valid_from", "valid_to"]
+        t = _state(uri, lake, ids, cols)
+        if t is None:
+            return h
+        for i, v, c, sha, idx, vf, vt in zip(*(t.column(n).to_pylist() for n in cols), strict=True):
+            h.applied.add((i, sha, idx, c))
+            h.versions.add((i, v))
+            if v > h.latest.get(i, (0, ""))[0]:
+                h.latest[i] = (v, c)
+            if vt is None:
+                h.open_versions.setdefault(i, []).append((v, vf))
+        return h
+
+
 def _write_type(
     lake: TenantLake, tenant: str, rtype: str, recs: list[SilverRecord], now: datetime, reason: str, stats: StoreStats
 ) -> None:
+    """Apply one batch of one resource type.
+
+    Idempotent even when a previous run died half-way: records whose lineage (object, record
+    index) history already holds are not applied again, versions continue from the newest in
+    history, and current and the `valid_to` of older versions are brought up to history.
+    """
     opts = lake.delta_options()
     cur_uri, hist_uri = lake.silver(rtype), lake.history(rtype)
-    cur = _state(cur_uri, lake, list({r.id for r in recs}), ["id", "version", "content_hash"])
+    ids = list({r.id for r in recs})
+    cur = _state(cur_uri, lake, ids, ["id", "version", "content_hash"])
     current: dict[str, tuple[int, str]] = {}
     if cur is not None:
         cols = (cur.column(c).to_pylist() for c in ("id", "version", "content_hash"))
         current = {i: (v, h) for i, v, h in zip(*cols, strict=True)}
     existing = set(current)
-    versions = _versions(recs, current, stats)
-    if not versions:
+    before = _History.read(hist_uri, lake, ids)
+    state = dict(current)
+    for i, (v, h) in before.latest.items():
+        if v > state.get(i, (0, ""))[0]:
+            state[i] = (v, h)
+    # a record history already holds from the same object and record, with the same content, was
+    # applied by an earlier (interrupted) run: replaying it must not add versions
+    versions = _versions(recs, state, stats, before.applied)
+    lagging = [i for i, (v, _) in before.latest.items() if v > current.get(i, (0, ""))[0]]
+    if not versions and not lagging:
         return
     newest: dict[str, int] = {}  # id → position of its newest version, ids in first-seen order
-    for i, v in enumerate(versions):
-        newest[v.rec.id] = i
+    for pos, ver in enumerate(versions):
+        newest[ver.rec.id] = pos
     stats.by_type[rtype] = stats.by_type.get(rtype, 0) + len(newest)
-    closing = [{"id": v.rec.id, "version": v.previous, "valid_to": now} for v in versions if v.previous is not None]
     hist = _history_table(versions, tenant, rtype, now, reason)
-    _write_history(hist_uri, lake, hist, list(newest), closing, opts)
+    keep = pa.array([(v.rec.id, v.version) not in before.versions for v in versions], pa.bool_())
+    delta.append(hist_uri, hist.filter(keep), opts)
+    _close_versions(hist_uri, before, versions, now, opts)
     delta.append(cur_uri, _current(hist, [i for k, i in newest.items() if k not in existing]), opts)
     changed = [i for k, i in newest.items() if k in existing]
     if changed:
         delta.merge(cur_uri, _current(hist, changed), on=["id"], insert=True, options=opts)
+    repair = [i for i in lagging if i not in newest]  # history got ahead of current in a killed run
+    if repair:
+        _repair_current(lake, cur_uri, hist_uri, repair, before, opts)
 
 
-def _write_history(
-    uri: str, lake: TenantLake, hist: pa.Table, ids: list[str], closing: list[dict[str, Any]], opts: dict[str, str]
-) -> None:
-    # drop versions already written by an earlier, interrupted run
-    have = _state(uri, lake, ids, ["id", "version"])
-    if have is not None and have.num_rows:
-        seen = set(zip(have.column("id").to_pylist(), have.column("version").to_pylist(), strict=True))
-        keep = pa.array([(i, v) not in seen for i, v in zip(hist.column("id").to_pylist(), hist.column("version").to_pylist(), strict=True)])
-        hist = hist.filter(keep)
-    delta.append(uri, hist, opts)
-    # close earlier versions, including versions superseded within this batch
-    closes = {(c["id"], c["version"]): c for c in closing}
-    if closes:
-        t = pa.Table.from_pylist(
-            list(closes.values()),
-            schema=pa.schema([("id", pa.string()), ("version", pa.int64()), ("valid_to", pa.timestamp("us", tz="UTC"))]),
-        )
-        delta.merge(uri, t, on=["id", "version"], insert=False, update_set={"valid_to": "s.valid_to"},
-                    update_when="t.valid_to IS NULL", options=opts)
+def _close_versions(uri: str, before: _History, versions: list[_Version], now: datetime, opts: dict[str, str]) -> None:
+    """Set `valid_to` of every version that is no longer the newest (new ones, and any an
+    interrupted run left open)."""
+    closes: dict[tuple[str, int], datetime] = {}
+    for v in versions:
+        if v.previous is not None:
+            closes[(v.rec.id, v.previous)] = now
+    for i, open_ in before.open_versions.items():
+        newest = before.latest[i][0]
+        starts = dict(open_)
+        for version, _ in open_:
+            if version < newest and (i, version) not in closes:
+                closes[(i, version)] = starts.get(version + 1) or now
+    if not closes:
+        return
+    t = pa.table(
+        {
+            "id": [k[0] for k in closes],
+            "version": pa.array([k[1] for k in closes], pa.int64()),
+            "valid_to": pa.array(list(closes.values()), TS),
+        }
+    )
+    delta.merge(uri, t, on=["id", "version"], insert=False, update_set={"valid_to": "s.valid_to"},
+                update_when="t.valid_to IS NULL", options=opts)
+
+
+def _repair_current(lake: TenantLake, cur_uri: str, hist_uri: str, ids: list[str], before: _History, opts: dict[str, str]) -> None:
+    rows = _state(hist_uri, lake, ids, None)
+    assert rows is not None
+    newest = pa.array(
+        [before.latest[i][0] == v for i, v in zip(rows.column("id").to_pylist(), rows.column("version").to_pylist(), strict=True)],
+        pa.bool_(),
+    )
+    fixed = rows.filter(newest).select(CURRENT_SCHEMA.names).cast(CURRENT_SCHEMA)
+    delta.merge(cur_uri, fixed, on=["id"], insert=True, options=opts)
