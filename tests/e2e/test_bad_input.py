@@ -78,3 +78,28 @@ tenants:
     status = dict(query(project, "t", "select original_name, arg_max(event, event_at) from meta.manifest group by 1"))
     assert status["d_latin1.csv"] == "quarantined" and status["notjson.json"] == "quarantined"
     assert status["b_ragged.csv"] == "bronzed"
+
+
+def test_headers_that_clash_in_delta_are_quarantined_and_case_drift_is_absorbed(tmp_path: Path) -> None:
+    feed = tmp_path / "feed"
+    feed.mkdir()
+    (feed / "a.csv").write_bytes(b"mrn,family,dob\n1,Smith,1970-01-02\n")
+    (feed / "b.csv").write_bytes(b"MRN,Family,dob\n2,Jones,1980-03-04\n")  # same columns, other case
+    (feed / "c.csv").write_bytes(b"mrn,MRN,family,dob\n3,3,Lee,1990-01-01\n")
+    (tmp_path / "tiny.yaml").write_text(SPEC)
+    project = write_config(
+        tmp_path,
+        "lake: ./lake\ntenants:\n  - name: t\n    sources:\n"
+        "      - {name: feed, kind: delimited, location: ./feed, mapping: ./tiny.yaml}\n",
+    )
+    run(project, "t", ("land", "bronze", "silver"))
+    got = query(project, "t", "select object_name, position, reason from meta.quarantine")
+    assert got == [
+        ("c.csv", "header",
+         "c.csv: header: columns `mrn` and `MRN` become the same Delta column (Delta names are "
+         "case-insensitive and cannot hold ` ,;{}()=` or tabs); rename them at the source or give "
+         "`columns` in the source's format options"),
+    ]
+    rows = query(project, "t", "select mrn, family from bronze.feed__patients order by mrn")
+    assert rows == [("1", "Smith"), ("2", "Jones")]
+    assert query(project, "t", "select count(*) from silver.patient") == [(2,)]

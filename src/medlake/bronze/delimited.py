@@ -51,9 +51,31 @@ def to_bronze(data: bytes, fmt: FormatOptions, kind: str | None, known_kinds: li
         for p in result.problems
     ]
     table = result.table
-    table = table.rename_columns([delta_column(c) for c in table.column_names])
+    names = [delta_column(c) for c in table.column_names]
+    clash = _clashes(names, table.column_names)
+    if clash:
+        reason = (
+            f"{obj.name}: header: columns {clash} become the same Delta column (Delta names are "
+            "case-insensitive and cannot hold ` ,;{}()=` or tabs); rename them at the source or "
+            "give `columns` in the source's format options"
+        )
+        return BronzeOutput(kind, None, [_whole(obj, "header", reason)])
+    table = table.rename_columns(names)
     # the record index is the row's position among the good rows; `_line` keeps the file position
     return BronzeOutput(kind, with_lineage(table, obj), q, result.rows_read)
+
+
+def _clashes(names: list[str], original: list[str]) -> str:
+    """Source columns that would land in one Delta column, e.g. `ID` and `id`, or `a b` and `a_b`."""
+    seen: dict[str, str] = {}
+    out: list[str] = []
+    for name, orig in zip(names, original, strict=True):
+        key = name.lower()
+        if key in seen:
+            out.append(f"`{seen[key]}` and `{orig}`")
+        else:
+            seen[key] = orig
+    return ", ".join(out)
 
 
 def _whole(obj: ObjectRef, position: str, reason: str) -> Quarantined:

@@ -79,6 +79,7 @@ def run_bronze(
             uri = lake.bronze(source.name, kind)
             already = _objects_in(uri, lake, [o.sha256 for o in objs])
             fresh = [t for t, o in zip(tables, objs, strict=True) if o.sha256 not in already and t.num_rows]
+            fresh = _same_case(uri, lake, fresh)
             if fresh:
                 table = pa.concat_tables(fresh, promote_options="permissive")
                 delta.append(uri, table, lake.delta_options())
@@ -119,6 +120,22 @@ def run_bronze(
     for kind in [*pending, *done_events]:
         flush(kind)
     return stats
+
+
+def _same_case(uri: str, lake: TenantLake, tables: list[pa.Table]) -> list[pa.Table]:
+    """Delta column names are case-insensitive: a later file whose header says `Phone` where the
+    table says `PHONE` is written under the table's spelling (the values are untouched)."""
+    if not tables:
+        return tables
+    existing = delta.dataset(uri, lake.delta_options())
+    canonical = {n.lower(): n for n in (existing.schema.names if existing is not None else [])}
+    out = []
+    for t in tables:
+        names = []
+        for n in t.column_names:
+            names.append(canonical.setdefault(n.lower(), n))
+        out.append(t.rename_columns(names) if names != t.column_names else t)
+    return out
 
 
 def _objects_in(uri: str, lake: TenantLake, shas: list[str]) -> set[str]:

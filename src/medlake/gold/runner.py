@@ -202,6 +202,8 @@ def run_gold(
         "--vars", json.dumps({"views_root": views.rstrip("/")}),
         "--threads", str(threads),
         "--quiet",
+        "--log-level", "none",  # failing queries can quote data values: nothing to stdout
+        "--log-level-file", "info",  # the full log stays in the tenant's gold/_dbt/logs
         "--no-use-colors",
         "--no-send-anonymous-usage-stats",
         "--no-version-check",
