@@ -65,7 +65,7 @@ def test_concurrent_merges_that_create_the_table_all_land(tmp_path: Path) -> Non
         uri = str(tmp_path / f"t{trial}")
         errors: list[BaseException] = []
 
-        def worker(i: int, uri: str = uri) -> None:
+        def worker(i: int, uri: str = uri, errors: list[BaseException] = errors) -> None:
             try:
                 delta.merge(uri, pa.table({"id": [f"w{i}", "shared"], "v": [i, 0]}), on=["id"], update=False)
             except BaseException as e:
