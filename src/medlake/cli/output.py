@@ -130,6 +130,8 @@ def summary_tables(summary: RunSummary) -> list[Table]:
         t.add_column("rows", justify="right")
         for k, v in sorted(totals.items()):
             t.add_row(f"silver.{table_name(k)}", _fmt(v))
+        if not totals:
+            t.add_row("(nothing new: every record already in silver)", "0")
         out.append(t)
     gold = summary.stage("gold")
     if gold:
