@@ -204,9 +204,8 @@ def _line_index(node: yaml.Node, path: tuple[Any, ...], out: dict[tuple[Any, ...
     if isinstance(node, yaml.MappingNode):
         for key, value in node.value:
             k = key.value
-            out[(*path, k)] = key.start_mark.line + 1
             _line_index(value, (*path, k), out)
-            out[(*path, k)] = key.start_mark.line + 1
+            out[(*path, k)] = key.start_mark.line + 1  # the key's own line, not its value's
     elif isinstance(node, yaml.SequenceNode):
         for i, item in enumerate(node.value):
             _line_index(item, (*path, i), out)

@@ -20,10 +20,10 @@ from medlake.formats.fhir import (
     rewrite_references,
     source_key,
 )
+from medlake.silver.ids import SOURCE_TAG_SYSTEM as SOURCE_TAG
 from medlake.silver.ids import silver_id
 from medlake.silver.mappings.fhir_passthrough import (
     PATIENT_REFS,
-    SOURCE_TAG,
     BronzeColumns,
     FhirContext,
     map_object,

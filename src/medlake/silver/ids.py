@@ -10,6 +10,9 @@ import hashlib
 import uuid
 from functools import lru_cache
 
+SOURCE_TAG_SYSTEM = "https://medlake.dev/fhir/source"
+"""`meta.tag` system under which every silver resource names the source it came from."""
+
 MEDLAKE_NAMESPACE = uuid.UUID("6f1d8a52-3c1e-5b8e-9a57-6d2f0c0de1a1")
 
 _NAMESPACE = MEDLAKE_NAMESPACE.bytes

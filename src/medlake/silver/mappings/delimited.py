@@ -28,7 +28,7 @@ from typing import Any
 import pyarrow as pa
 
 from medlake.errors import ConfigError
-from medlake.silver.ids import silver_id
+from medlake.silver.ids import SOURCE_TAG_SYSTEM, silver_id
 from medlake.silver.mappings.closures import CompiledKind, Plan, Row, RowError
 from medlake.silver.mappings.compile import Compiler
 from medlake.silver.mappings.spec import (
@@ -52,7 +52,6 @@ __all__ = [
     "map_rows",
 ]
 
-SOURCE_TAG_SYSTEM = "https://medlake.dev/fhir/source"
 PATIENT_ELEMENTS = ("subject", "patient", "beneficiary")
 
 

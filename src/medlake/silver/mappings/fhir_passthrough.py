@@ -14,10 +14,9 @@ from typing import Any
 
 import orjson
 
-from medlake.silver.ids import silver_id
+from medlake.silver.ids import SOURCE_TAG_SYSTEM, silver_id, silver_reference
 
 PATIENT_REFS = ("subject", "patient", "beneficiary", "individual")
-SOURCE_TAG = "https://medlake.dev/fhir/source"
 
 
 @dataclass(frozen=True)
@@ -98,8 +97,8 @@ def map_object(rows: BronzeColumns, ctx: FhirContext) -> tuple[list[PassedResour
             continue
         meta = dict(meta)
         meta["source"] = system
-        tags = [t for t in tags if t.get("system") != SOURCE_TAG]
-        meta["tag"] = [*tags, {"system": SOURCE_TAG, "code": source}]
+        tags = [t for t in tags if t.get("system") != SOURCE_TAG_SYSTEM]
+        meta["tag"] = [*tags, {"system": SOURCE_TAG_SYSTEM, "code": source}]
         resource["meta"] = meta
         out.append(PassedResource(rtype, key, sid, resource, rec, _patient_of(rtype, sid, resource)))
     return out, problems
@@ -127,7 +126,7 @@ def _rewriter(index: Any, ctx: FhirContext) -> tuple[Callable[[str], str | None]
         if target is None:
             dangling.append(ref)
             return None
-        return f"{target.resource_type}/{silver_id(tenant, system, target.resource_type, target.key)}"
+        return silver_reference(tenant, system, target.resource_type, target.key)
 
     return rewrite, dangling
 
