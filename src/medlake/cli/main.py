@@ -83,7 +83,7 @@ def init(
         raise typer.Exit(2)
     directory.mkdir(parents=True, exist_ok=True)
     target.write_text(EXAMPLE_CONFIG, encoding="utf-8")
-    console.print(f"wrote {target}")
+    console.print(f"wrote {target}", soft_wrap=True, highlight=False)
 
 
 @app.command()
