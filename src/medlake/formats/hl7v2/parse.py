@@ -1,0 +1,280 @@
+"""An HL7 v2 file (or MLLP payload) → messages, batches, and the problems found on the way.
+
+Segments end in `\\r` by the standard; `\\n` and `\\r\\n` are accepted too, and which one was
+seen is recorded. A message starts at each `MSH`; `FHS/BHS … BTS/FTS` batch envelopes are
+checked against their counts (BTS-1 messages per batch, FTS-1 batches per file) and plain
+concatenated messages need no envelope. Z-segments and unknown segments are kept as they are.
+In a file whose segments end in line feeds, a line that does not start with a segment id
+continues the segment before it (multi-line text that a sender failed to escape).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from medlake.errors import ErrorLevel
+from medlake.formats.hl7v2.charset import decode_hl7
+from medlake.formats.hl7v2.delimiters import DEFAULT, Delimiters, read_delimiters
+from medlake.formats.hl7v2.message import Message
+from medlake.formats.problems import Problem, quote, report
+
+_RUNS = re.compile(r"((?:\r\n|\r|\n)+)")
+ENVELOPE = ("FHS", "BHS", "BTS", "FTS")
+
+
+@dataclass
+class Batch:
+    """A `BHS … BTS` envelope: how many messages it declared and how many it held."""
+
+    index: int
+    line: int
+    declared: int | None = None
+    messages: int = 0
+
+
+@dataclass
+class Hl7File:
+    """What one file or MLLP payload held."""
+
+    messages: list[Message]
+    problems: list[Problem] = field(default_factory=list)
+    """Text that could not become a message (it is quarantined), and envelope or header
+    defects of messages that were kept (`record_index` names the message)."""
+    encoding: str = "utf-8"
+    line_ending: str = "CR"
+    batches: list[Batch] = field(default_factory=list)
+    file_header: bool = False
+    declared_batches: int | None = None
+
+
+def _terminator(text: str) -> tuple[str | None, str]:
+    """The one segment terminator `text` uses (or `None` when it mixes them), and its label."""
+    has_cr, has_lf = "\r" in text, "\n" in text
+    if has_cr and not has_lf:
+        return "\r", "CR"
+    if has_lf and not has_cr:
+        return "\n", "LF"
+    if not has_cr:
+        return "\r", "CR"
+    crlf = text.count("\r\n")
+    if crlf == text.count("\r") == text.count("\n"):
+        return "\r\n", "CRLF"
+    return None, "mixed"
+
+
+def _lines(text: str, term: str | None) -> tuple[list[str], list[str]]:
+    """(segment texts, the terminator after each). Blank lines join the terminator before them."""
+    if term is not None and term + term not in text and not text.startswith(term):
+        lines = text.split(term)
+        if lines[-1] == "":
+            lines.pop()
+            return lines, [term] * len(lines)
+        terms = [term] * len(lines)
+        terms[-1] = ""
+        return lines, terms
+    lines, terms = [], []
+    chunks = text.split("\r")
+    last = len(chunks) - 1
+    for k, chunk in enumerate(chunks):
+        subs = chunk.split("\n") if "\n" in chunk else [chunk]
+        end = len(subs) - 1
+        for j, line in enumerate(subs):
+            brk = "\n" if j < end else ("\r" if k < last else "")
+            if line == "":
+                if terms:
+                    terms[-1] += brk
+                continue
+            lines.append(line)
+            terms.append(brk)
+    return lines, terms
+
+
+_ID = r"[A-Z][A-Z0-9]{2}(?![A-Za-z0-9])"
+_BAD_LINE = {t: re.compile(re.escape(t) + f"(?!{_ID})") for t in ("\r", "\n", "\r\n")}
+"""A terminator not followed by a segment id: the line after it is no segment."""
+_SEGMENT_ID = re.compile(_ID)
+
+
+def _fast(text: str, term: str, out: Hl7File, name: str, errors: ErrorLevel) -> bool:
+    """The common case in one pass of C splits: one terminator, no blank lines, every line a
+    segment, no batch envelope, MSH first. Returns False (and does nothing) otherwise."""
+    if not text.startswith("MSH") or term + term in text:
+        return False
+    body = text[:-len(term)] if text.endswith(term) else text
+    if any(f"{term}{e}" in body for e in ENVELOPE) or _BAD_LINE[term].search(body) or not re.match(_ID, body):
+        return False
+    parts = body.split(term + "MSH")
+    line = 1
+    messages = out.messages
+    known: dict[str, tuple[Delimiters, str | None]] = {}
+    for k, part in enumerate(parts):
+        segs = (part if k == 0 else "MSH" + part).split(term)
+        head = segs[0][:10]
+        if head in known:
+            d, problem = known[head]
+        else:
+            d, problem = read_delimiters(segs[0])
+            if head.find(head[3:4], 4) > 0:  # the prefix holds all of MSH-2: same prefix, same answer
+                known[head] = (d, problem)
+        terms = [term] * len(segs)
+        if k == len(parts) - 1 and body is text:
+            terms[-1] = ""
+        msg = Message(segs, terms, d, k, line, None)
+        messages.append(msg)
+        if problem:
+            report(Problem(problem, f"message {k + 1} MSH-2", line, k, segs[0][:80]), errors, out.problems, name)
+        _check_header(msg, out, name, errors)
+        line += len(segs)
+    return True
+
+
+def parse_hl7(
+    data: bytes | str,
+    *,
+    name: str = "<bytes>",
+    errors: ErrorLevel = "collect",
+) -> Hl7File:
+    """Parse every message in `data`. Problems go through the error level; a message with a
+    problem in its header is still returned (the problem names it); text outside any message
+    is reported and skipped."""
+    if isinstance(data, bytes):
+        text, encoding, note = decode_hl7(data)
+    else:
+        text, encoding, note = data.lstrip("\ufeff"), "utf-8", None
+    problems: list[Problem] = []
+    if note:
+        report(Problem(note, "file"), errors, problems, name)
+    term, label = _terminator(text)
+    out = Hl7File([], problems, encoding, label)
+    if term is None or not _fast(text, term, out, name, errors):
+        lines, terms = _lines(text, term)
+        _walk(lines, terms, out, name, errors)
+    return out
+
+
+def _breaks(term: str) -> int:
+    if term in ("\r", "\n", "\r\n"):
+        return 1
+    return term.count("\n") + term.count("\r") - term.count("\r\n")
+
+
+def _segments(lines: list[str], terms: list[str], out: Hl7File, name: str, errors: ErrorLevel) -> tuple[list[str], list[str], list[int]]:
+    """Lines → segments: continuation lines joined to the segment before them (in files whose
+    segments end in line feeds), text that is no segment reported and left out."""
+    segs: list[str] = []
+    seg_terms: list[str] = []
+    seg_lines: list[int] = []
+    ids_ok: set[str] = set()
+    lf_file = out.line_ending != "CR"
+    line_no = 1
+    for line, term in zip(lines, terms, strict=True):
+        sid = line[:3]
+        if sid not in ids_ok or (len(line) > 3 and line[3].isalnum()):
+            if _SEGMENT_ID.match(line):
+                ids_ok.add(sid)
+            elif segs and lf_file and segs[-1][:3] not in ENVELOPE:
+                segs[-1] = segs[-1] + seg_terms[-1] + line
+                seg_terms[-1] = term
+                line_no += _breaks(term)
+                continue
+            else:
+                msg = f"text outside any segment (a segment starts with a 3-character id): {quote(line)}"
+                report(Problem(msg, f"line {line_no:,}", line_no, None, line), errors, out.problems, name)
+                line_no += _breaks(term)
+                continue
+        segs.append(line)
+        seg_terms.append(term)
+        seg_lines.append(line_no)
+        line_no += _breaks(term)
+    return segs, seg_terms, seg_lines
+
+
+def _walk(lines: list[str], terms: list[str], out: Hl7File, name: str, errors: ErrorLevel) -> None:
+    segs, seg_terms, seg_lines = _segments(lines, terms, out, name, errors)
+    d: Delimiters = DEFAULT
+    start = -1
+    batch: Batch | None = None
+
+    def close(end: int) -> None:
+        nonlocal start
+        if start < 0:
+            return
+        msg = Message(segs[start:end], seg_terms[start:end], d, len(out.messages), seg_lines[start], batch.index if batch else None)
+        out.messages.append(msg)
+        if batch is not None:
+            batch.messages += 1
+        _check_header(msg, out, name, errors)
+        start = -1
+
+    for i, seg in enumerate(segs):
+        sid = seg[:3]
+        if sid == "MSH":
+            close(i)
+            d, problem = read_delimiters(seg)
+            start = i
+            if problem:
+                where = f"message {len(out.messages) + 1} MSH-2"
+                report(Problem(problem, where, seg_lines[i], len(out.messages), seg[:80]), errors, out.problems, name)
+        elif sid in ENVELOPE:
+            close(i)
+            batch = _envelope(seg, sid, seg_lines[i], batch, out, name, errors)
+        elif start < 0:
+            where = f"line {seg_lines[i]:,} ({sid})"
+            msg = f"segment `{sid}` outside any message (no MSH before it): {quote(seg)}"
+            report(Problem(msg, where, seg_lines[i], None, seg), errors, out.problems, name)
+    close(len(segs))
+    _check_file(out, batch, name, errors)
+
+
+def _count(seg: str, d: Delimiters) -> int | None:
+    parts = seg.split(d.field)
+    value = parts[1].split(d.component)[0].strip() if len(parts) > 1 else ""
+    return int(value) if value.isdigit() else None
+
+
+def _envelope(seg: str, sid: str, line: int, batch: Batch | None, out: Hl7File, name: str, errors: ErrorLevel) -> Batch | None:
+    if sid == "FHS":
+        out.file_header = True
+        return batch
+    if sid == "BHS":
+        b = Batch(len(out.batches), line)
+        out.batches.append(b)
+        return b
+    d, _ = read_delimiters(out.messages[-1].segments[0]) if out.messages else (DEFAULT, None)
+    if sid == "BTS":
+        if batch is None:
+            report(Problem("`BTS` without a `BHS` before it", f"line {line:,} (BTS)", line, None, seg), errors, out.problems, name)
+            return None
+        batch.declared = _count(seg, d)
+        if batch.declared is not None and batch.declared != batch.messages:
+            text = f"batch {batch.index + 1} declares {batch.declared} messages (BTS-1) but holds {batch.messages}"
+            report(Problem(text, f"line {line:,} BTS-1", line, None, seg), errors, out.problems, name)
+        return None
+    out.declared_batches = _count(seg, d)  # FTS
+    if out.declared_batches is not None and out.declared_batches != len(out.batches):
+        text = f"the file declares {out.declared_batches} batches (FTS-1) but holds {len(out.batches)}"
+        report(Problem(text, f"line {line:,} FTS-1", line, None, seg), errors, out.problems, name)
+    return None
+
+
+def _check_file(out: Hl7File, batch: Batch | None, name: str, errors: ErrorLevel) -> None:
+    if batch is not None:
+        text = f"batch {batch.index + 1} has no `BTS` trailer: the file may be cut short ({batch.messages} message{'s' if batch.messages != 1 else ''} seen)"
+        report(Problem(text, f"line {batch.line:,} (BHS)", batch.line, None, None), errors, out.problems, name)
+    if out.file_header and out.declared_batches is None:
+        text = "the file has an `FHS` header but no `FTS` trailer: it may be cut short"
+        report(Problem(text, "end of file"), errors, out.problems, name)
+
+
+_REQUIRED = ((9, "message type"), (10, "message control id"), (12, "version id"))
+
+
+def _check_header(msg: Message, out: Hl7File, name: str, errors: ErrorLevel) -> None:
+    """The MSH fields every message needs; a message missing one is kept, and named."""
+    fields = msg.fields(0)
+    for n, what in _REQUIRED:
+        if n >= len(fields) or not fields[n]:
+            where = f"message {msg.index + 1} MSH-{n}"
+            text = f"MSH-{n} ({what}) is empty"
+            report(Problem(text, where, msg.line, msg.index, None), errors, out.problems, name)
