@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import pyarrow as pa
 
-from medlake.bronze import delimited, fhir
+from medlake.bronze import delimited, fhir, hl7v2
 from medlake.bronze.records import ObjectRef
 from medlake.config import ProjectConfig, SourceConfig, TenantConfig
 from medlake.lake import delta, manifest, quarantine
@@ -20,7 +20,6 @@ from medlake.lake.paths import TenantLake
 
 FLUSH_ROWS = 500_000
 PENDING_REASON = {
-    "hl7v2": "landed; HL7 v2 messages reach bronze when the HL7 v2 parser is enabled (issue 3)",
     "x12": "landed; X12 transaction sets reach bronze when the X12 parser is enabled (issue 4)",
 }
 
@@ -31,6 +30,8 @@ class BronzeStats:
     rows: int = 0
     quarantined_records: int = 0
     quarantined_objects: int = 0
+    duplicates: int = 0
+    """Records already in bronze under their key (HL7 retransmissions), not appended again."""
     pending: int = 0
     tables: dict[str, int] = field(default_factory=dict)
 
@@ -80,6 +81,8 @@ def run_bronze(
             already = _objects_in(uri, lake, [o.sha256 for o in objs])
             fresh = [t for t, o in zip(tables, objs, strict=True) if o.sha256 not in already and t.num_rows]
             fresh = _same_case(uri, lake, fresh)
+            if fresh and kind == hl7v2.HL7_KIND:
+                fresh = _new_messages(uri, lake, fresh, stats)
             if fresh:
                 table = pa.concat_tables(fresh, promote_options="permissive")
                 delta.append(uri, table, lake.delta_options())
@@ -95,6 +98,8 @@ def run_bronze(
         if spec is not None:
             kinds = list(getattr(spec, "kinds", {}))
             out = delimited.to_bronze(data, source.format, spec.kind_for(o.original_name), kinds, ref)  # type: ignore[attr-defined]
+        elif source.kind == "hl7v2":
+            out = hl7v2.to_bronze(data, ref)
         else:
             out = fhir.to_bronze(data, ref)
         stats.objects += 1
@@ -120,6 +125,26 @@ def run_bronze(
     for kind in [*pending, *done_events]:
         flush(kind)
     return stats
+
+
+def _new_messages(uri: str, lake: TenantLake, tables: list[pa.Table], stats: BronzeStats) -> list[pa.Table]:
+    """Drop messages whose `message_key` is already in the table or earlier in this flush."""
+    keys = [k for t in tables for k in t.column("message_key").to_pylist()]
+    existing = delta.read_where_in(uri, "message_key", sorted(set(keys)), columns=["message_key"], options=lake.delta_options())
+    seen = set() if existing is None else set(existing.column("message_key").to_pylist())
+    out = []
+    for t in tables:
+        keep = []
+        for k in t.column("message_key").to_pylist():
+            keep.append(k not in seen)
+            seen.add(k)
+        dropped = keep.count(False)
+        stats.duplicates += dropped
+        if dropped:
+            t = t.filter(pa.array(keep))
+        if t.num_rows:
+            out.append(t)
+    return out
 
 
 def _same_case(uri: str, lake: TenantLake, tables: list[pa.Table]) -> list[pa.Table]:

@@ -33,6 +33,7 @@ class SilverStats:
     updated: int = 0
     unchanged: int = 0
     quarantined: int = 0
+    unmapped_segments: int = 0
     by_type: dict[str, int] = field(default_factory=dict)
 
     def add(self, s: store.StoreStats) -> None:
@@ -146,6 +147,10 @@ def _run_silver(
             mappers[kind] = mapper
     elif source.kind == "fhir":
         mappers["resources"] = lambda t: _map_fhir(t, tenant, source)
+    elif source.kind == "hl7v2":
+        from medlake.bronze.hl7v2 import HL7_KIND
+
+        mappers[HL7_KIND] = lambda t: _map_hl7v2(t, tenant, source, lake, batch_id, stats)
     pending: list[_Pending] = []
     for kind in mappers:
         done = progress.done(lake, "silver", source.name, kind)
@@ -245,6 +250,47 @@ def _map_fhir(table: pa.Table, tenant: TenantConfig, source: SourceConfig) -> tu
             for p in probs
         )
         start = end
+    return records, problems
+
+
+def _map_hl7v2(
+    table: pa.Table, tenant: TenantConfig, source: SourceConfig, lake: TenantLake, batch_id: str, stats: SilverStats
+) -> tuple[list[store.SilverRecord], list[quarantine.Quarantined]]:
+    """Bronze HL7 messages → FHIR resources; unmapped segments and message types are counted
+    in `meta.unmapped` (the messages themselves stay in bronze)."""
+    from medlake.formats.hl7v2 import parse_hl7
+    from medlake.silver import unmapped
+    from medlake.silver.mappings.hl7v2 import map_messages
+    from medlake.silver.mappings.hl7v2_common import Hl7Context
+
+    system = tenant.system_of(source)
+    ctx = Hl7Context(tenant.name, source.name, system, tenant.zone_of(source))
+    raws = table.column("raw").to_pylist()
+    shas, names, idxs, batches = _lineage(table)
+    messages = []
+    for row, raw in enumerate(raws):
+        parsed = parse_hl7(raw, name=names[row], errors="ignore")
+        if parsed.messages:
+            messages.append((row, parsed.messages[0]))
+    out = map_messages(messages, ctx)
+    records = [
+        store.SilverRecord(
+            r.id, r.resource_type, r.resource, r.patient_id, source.name, system, r.source_id,
+            shas[r.record_index], names[r.record_index], idxs[r.record_index], batches[r.record_index],
+        )
+        for r in out.resources
+    ]
+    problems = [
+        quarantine.Quarantined(
+            source.name, "silver", shas[p.record_index], names[p.record_index], idxs[p.record_index],
+            p.position.replace(f"message {p.record_index + 1}", f"message {idxs[p.record_index] + 1}", 1),
+            f"{names[p.record_index]}: {p.message}",
+            raws[p.record_index],
+        )
+        for p in out.problems
+    ]
+    unmapped.record(lake, source.name, out.unmapped, out.unmapped_messages, batch_id)
+    stats.unmapped_segments += sum(out.unmapped.values())
     return records, problems
 
 
