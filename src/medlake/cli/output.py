@@ -116,6 +116,8 @@ def summary_tables(summary: RunSummary) -> list[Table]:
         for src, d in bronze.details.items():
             for kind, n in sorted(d.get("tables", {}).items()):
                 t.add_row(f"bronze.{src}__{kind}", _fmt(n))
+            if d.get("duplicates"):
+                t.add_row(f"(already in bronze, skipped) {src}", f"{d['duplicates']:,} messages")
             if d.get("pending"):
                 t.add_row(f"(landed, awaiting parser) {src}", f"{d['pending']:,} objects")
         out.append(t)
@@ -132,6 +134,9 @@ def summary_tables(summary: RunSummary) -> list[Table]:
             t.add_row(f"silver.{table_name(k)}", _fmt(v))
         if not totals:
             t.add_row("(nothing new: every record already in silver)", "0")
+        unmapped = sum(d.get("unmapped_segments", 0) for d in silver.details.values())
+        if unmapped:
+            t.add_row("(segments left in bronze, see meta.unmapped)", _fmt(unmapped))
         out.append(t)
     gold = summary.stage("gold")
     if gold:
