@@ -259,6 +259,11 @@ def status(config: ConfigOpt = Path("medlake.yaml"), tenant: TenantOpt = None) -
         raise _fail(e) from None
 
 
+from medlake.cli.listen import listen  # noqa: E402  (the command lives in its own module)
+
+app.command()(listen)
+
+
 def main() -> None:
     app()
 

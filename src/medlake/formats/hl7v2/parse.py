@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from medlake.errors import ErrorLevel
 from medlake.formats.hl7v2.charset import decode_hl7
 from medlake.formats.hl7v2.delimiters import DEFAULT, Delimiters, read_delimiters
-from medlake.formats.hl7v2.message import Message
+from medlake.formats.hl7v2.message import Message, split_fields
 from medlake.formats.problems import Problem, quote, report
 
 _RUNS = re.compile(r"((?:\r\n|\r|\n)+)")
@@ -91,42 +91,57 @@ def _lines(text: str, term: str | None) -> tuple[list[str], list[str]]:
 
 
 _ID = r"[A-Z][A-Z0-9]{2}(?![A-Za-z0-9])"
-_BAD_LINE = {t: re.compile(re.escape(t) + f"(?!{_ID})") for t in ("\r", "\n", "\r\n")}
-"""A terminator not followed by a segment id: the line after it is no segment."""
 _SEGMENT_ID = re.compile(_ID)
+_BREAK = re.compile(r"\r\n?|\n")
+_NOT_PLAIN = {t: re.compile(re.escape(t) + f"(?!(?!{'|'.join(ENVELOPE)}){_ID})") for t in ("\r", "\n", "\r\n")}
+"""A terminator not followed by the id of a message segment: a blank line, a line that is no
+segment, or a batch envelope (one regex pass finds all three)."""
 
 
-def _fast(text: str, term: str, out: Hl7File, name: str, errors: ErrorLevel) -> bool:
-    """The common case in one pass of C splits: one terminator, no blank lines, every line a
+def _fast(text: str, out: Hl7File, name: str, errors: ErrorLevel) -> bool:
+    """The common case in a few passes of C: one terminator, no blank lines, every line a
     segment, no batch envelope, MSH first. Returns False (and does nothing) otherwise."""
-    if not text.startswith("MSH") or term + term in text:
+    if not text.startswith("MSH") or _SEGMENT_ID.match(text) is None:
         return False
-    body = text[:-len(term)] if text.endswith(term) else text
-    if any(f"{term}{e}" in body for e in ENVELOPE) or _BAD_LINE[term].search(body) or not re.match(_ID, body):
+    brk = _BREAK.search(text)
+    term = brk.group() if brk is not None else "\r"
+    if term == "\r\n":
+        if not text.count("\r") == text.count("\n") == text.count("\r\n"):
+            return False
+    elif ("\n" if term == "\r" else "\r") in text:
         return False
+    body = text[: -len(term)] if text.endswith(term) else text
+    if _NOT_PLAIN[term].search(body) is not None:
+        return False
+    out.line_ending = _LABELS[term]
     parts = body.split(term + "MSH")
-    line = 1
+    last = len(parts) - 1 if body is text else -1  # the message with no terminator at its end
     messages = out.messages
     known: dict[str, tuple[Delimiters, str | None]] = {}
+    line = 1
     for k, part in enumerate(parts):
-        segs = (part if k == 0 else "MSH" + part).split(term)
-        head = segs[0][:10]
-        if head in known:
-            d, problem = known[head]
-        else:
-            d, problem = read_delimiters(segs[0])
-            if head.find(head[3:4], 4) > 0:  # the prefix holds all of MSH-2: same prefix, same answer
-                known[head] = (d, problem)
-        terms = [term] * len(segs)
-        if k == len(parts) - 1 and body is text:
-            terms[-1] = ""
-        msg = Message(segs, terms, d, k, line, None)
+        mtext = part if k == 0 else "MSH" + part
+        cut = mtext.find(term)
+        head = mtext if cut < 0 else mtext[:cut]
+        key = head[:10]
+        hit = known.get(key)
+        if hit is None:
+            hit = read_delimiters(head)
+            if key.find(key[3:4], 4) > 0:  # the key holds all of MSH-2: same key, same answer
+                known[key] = hit
+        d, problem = hit
+        f = tuple(split_fields(head, d))
+        msg = Message.from_text(mtext, term, "" if k == last else term, d, k, line, f)
         messages.append(msg)
         if problem:
-            report(Problem(problem, f"message {k + 1} MSH-2", line, k, segs[0][:80]), errors, out.problems, name)
-        _check_header(msg, out, name, errors)
-        line += len(segs)
+            report(Problem(problem, f"message {k + 1} MSH-2", line, k, head[:80]), errors, out.problems, name)
+        if len(f) < 13 or not f[9] or not f[10] or not f[12]:
+            _check_header(msg, out, name, errors)
+        line += mtext.count(term) + 1
     return True
+
+
+_LABELS = {"\r": "CR", "\n": "LF", "\r\n": "CRLF"}
 
 
 def parse_hl7(
@@ -145,9 +160,9 @@ def parse_hl7(
     problems: list[Problem] = []
     if note:
         report(Problem(note, "file"), errors, problems, name)
-    term, label = _terminator(text)
-    out = Hl7File([], problems, encoding, label)
-    if term is None or not _fast(text, term, out, name, errors):
+    out = Hl7File([], problems, encoding)
+    if not _fast(text, out, name, errors):
+        term, out.line_ending = _terminator(text)
         lines, terms = _lines(text, term)
         _walk(lines, terms, out, name, errors)
     return out

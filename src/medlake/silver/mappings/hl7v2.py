@@ -25,6 +25,7 @@ from medlake.silver.mappings.hl7v2_common import (
 FAMILIES = {
     "ADT": "hl7v2_adt",
     "ORU": "hl7v2_oru",
+    "OUL": "hl7v2_oru",
     "ORM": "hl7v2_orm",
     "OML": "hl7v2_orm",
     "OMG": "hl7v2_orm",

@@ -53,6 +53,7 @@ CODE_SYSTEMS = {
     "UCUM": "http://unitsofmeasure.org",
     "NPI": "http://hl7.org/fhir/sid/us-npi",
     "CDCREC": "urn:oid:2.16.840.1.113883.6.238",
+    "NCIT": "http://ncithesaurus-stage.nci.nih.gov",
 }
 """HL7 table 0396 coding-system names → FHIR system URIs (`HL7nnnn` → the v2 table's URI)."""
 
@@ -189,6 +190,8 @@ class MessageMapper:
     """The source key of the message's patient (set by the dispatcher from PID-3)."""
     encounter_key: str | None = None
     """The source key of the message's encounter (set by the dispatcher from PV1-19)."""
+    _at: dict[tuple[str, str], int] = field(default_factory=dict, repr=False)
+    """(type, id) → position in `resources`, so adding the same resource again replaces it."""
 
     # -- ids and references ------------------------------------------------------------------
     def id_of(self, rtype: str, key: str) -> str:
@@ -223,10 +226,11 @@ class MessageMapper:
             pid: str | None = rid
         else:
             pid = self.id_of("Patient", self.patient_key) if patient and self.patient_key else None
-        for i, r in enumerate(self.resources):
-            if r.id == rid and r.resource_type == rtype:
-                self.resources[i] = MappedHl7(rtype, key, rid, resource, self.record_index, pid)
-                return f"{rtype}/{rid}"
+        at = self._at.get((rtype, rid))
+        if at is not None:
+            self.resources[at] = MappedHl7(rtype, key, rid, resource, self.record_index, pid)
+            return f"{rtype}/{rid}"
+        self._at[(rtype, rid)] = len(self.resources)
         self.resources.append(MappedHl7(rtype, key, rid, resource, self.record_index, pid))
         return f"{rtype}/{rid}"
 
@@ -243,8 +247,19 @@ class MessageMapper:
             if s is not None:
                 self.used.add(s.index)
 
+    def find(self, rtype: str, key: str) -> dict[str, Any] | None:
+        """The body of a resource this message already added (to add a link, a diagnosis …)."""
+        rid = self.id_of(rtype, key)
+        for r in self.resources:
+            if r.id == rid and r.resource_type == rtype:
+                return r.resource
+        return None
+
     def problem(self, where: Segment | None, path: str, message: str) -> None:
-        seg = f"{where.id}" if where is not None else ""
+        seg = ""
+        if where is not None:
+            nth = self.msg.ids[: where.index].count(where.id) + 1
+            seg = where.id if nth == 1 else f"{where.id}[{nth}]"
         position = f"message {self.record_index + 1} {seg}{'.' if seg and path else ''}{path}".strip()
         self.problems.append(Hl7Problem(self.record_index, position, message))
 
@@ -312,6 +327,21 @@ class MessageMapper:
         if id_type:
             out["type"] = {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v2-0203", "code": id_type}]}
         out["system"] = self.authority_system(_c(c, 4), id_type)
+        out["value"] = value
+        return out
+
+    def entity_identifier(self, raw: str, type_code: str | None = None) -> dict[str, Any] | None:
+        """An EI (entity id ^ namespace ^ universal id ^ universal id type) as an Identifier;
+        `type_code` is a table 0203 code (PLAC, FILL …)."""
+        d = self.msg.delimiters
+        parts = raw.split(d.component)
+        value = leaf(parts[0], d) if parts else None
+        if not value:
+            return None
+        out: dict[str, Any] = {}
+        if type_code:
+            out["type"] = {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v2-0203", "code": type_code}]}
+        out["system"] = self.authority_system(d.subcomponent.join(parts[1:4]) or None)
         out["value"] = value
         return out
 
@@ -455,7 +485,12 @@ def _name(c: list[str | None], offset: int) -> dict[str, Any] | None:
 def patient_key(pid: Segment, msg: Message) -> str | None:
     """The source key of the patient in a PID: the MR identifier (else the first) of PID-3,
     as `value^authority`; PID-2 (old external id) or PID-4 when PID-3 is empty."""
-    reps = pid.repetitions(3) or pid.repetitions(2) or pid.repetitions(4)
+    return identifier_key(pid.repetitions(3) or pid.repetitions(2) or pid.repetitions(4), msg)
+
+
+def identifier_key(reps: list[str], msg: Message) -> str | None:
+    """The source key of a CX list (PID-3, MRG-1 …): the repetition of type MR, else the first
+    with a value, as `value^authority` (the namespace of CX.4)."""
     chosen = None
     for r in reps:
         c = split_components(r, msg)
@@ -474,3 +509,26 @@ def patient_key(pid: Segment, msg: Message) -> str | None:
     d = msg.delimiters
     authority = (leaf(authority.split(d.subcomponent)[0], d) or "") if authority else ""
     return f"{chosen[0]}^{authority}"
+
+
+def with_table(concept: dict[str, Any] | None, table: str) -> dict[str, Any] | None:
+    """`concept` with the v2 table's system (`0063` → `…/CodeSystem/v2-0063`) on codings the
+    sender sent without a coding system."""
+    if not concept or "coding" not in concept:
+        return concept
+    system = f"http://terminology.hl7.org/CodeSystem/v2-{table}"
+    codings = [c if "system" in c else {"system": system, **c} for c in concept["coding"]]
+    return {**concept, "coding": codings}
+
+
+def following(msg: Message, seg: Segment, sid: str, stop: tuple[str, ...]) -> list[Segment]:
+    """The `sid` segments after `seg`, up to the next segment whose id is in `stop` (the
+    segments of one group: the NK1s of a PID, the IN2 of an IN1, the NTEs of an OBX …)."""
+    out = []
+    for i in range(seg.index + 1, len(msg)):
+        s = msg.ids[i]
+        if s in stop:
+            break
+        if s == sid:
+            out.append(Segment(msg.segments[i], i, msg.delimiters))
+    return out

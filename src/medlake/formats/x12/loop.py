@@ -1,0 +1,121 @@
+"""A loop of a transaction set, as a view over the set's segments (made only when asked for)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+from medlake.formats.x12.build import Node
+from medlake.formats.x12.segment import Segment, parse_ref
+
+if TYPE_CHECKING:
+    from medlake.formats.x12.transaction import TransactionSet
+
+
+class Loop:
+    """One loop: its id (`2300`), its segment range in the set, and the loops inside it.
+
+    The set itself is the root loop, id `ST` (`TA1` for an interchange acknowledgment).
+    """
+
+    __slots__ = ("_node", "parent", "set")
+
+    def __init__(self, tset: TransactionSet, node: Node, parent: Loop | None = None) -> None:
+        self.set = tset
+        self._node = node
+        self.parent = parent
+
+    @property
+    def id(self) -> str:
+        return str(self._node[0])
+
+    @property
+    def start(self) -> int:
+        """Index of the loop's first segment in the set (ST is 0)."""
+        return int(self._node[1])
+
+    @property
+    def end(self) -> int:
+        """Index after the loop's last segment (its children included)."""
+        return int(self._node[2])
+
+    @property
+    def children(self) -> list[Loop]:
+        return [Loop(self.set, n, self) for n in self._node[3]]
+
+    def _own(self) -> Iterator[int]:
+        """Indices of the segments in this loop and in none of its children."""
+        k = self.start
+        for child in self._node[3]:
+            yield from range(k, child[1])
+            k = child[2]
+        yield from range(k, self.end)
+
+    @property
+    def segments(self) -> list[Segment]:
+        """This loop's own segments (those of child loops are theirs)."""
+        seg = self.set.segment
+        return [seg(i) for i in self._own()]
+
+    @property
+    def all_segments(self) -> list[Segment]:
+        """Every segment in the loop, its children's included, in order."""
+        seg = self.set.segment
+        return [seg(i) for i in range(self.start, self.end)]
+
+    @property
+    def trigger(self) -> Segment:
+        """The segment that opened the loop (ST for the set)."""
+        return self.set.segment(self.start)
+
+    def walk(self) -> Iterator[Loop]:
+        """Every loop below this one, depth first, in file order."""
+        for child in self.children:
+            yield child
+            yield from child.walk()
+
+    def find(self, loop_id: str) -> Loop | None:
+        """The first loop below this one with id `loop_id`, or `None`."""
+        return next((lp for lp in self.walk() if lp.id == loop_id), None)
+
+    def find_all(self, loop_id: str) -> list[Loop]:
+        """Every loop below this one with id `loop_id`, in file order."""
+        return [lp for lp in self.walk() if lp.id == loop_id]
+
+    def segment(self, sid: str, occurrence: int = 1) -> Segment | None:
+        """The `occurrence`-th own segment with id `sid` (from 1), or `None`."""
+        seen = 0
+        elements = self.set.segments
+        for i in self._own():
+            if elements[i][0] == sid:
+                seen += 1
+                if seen == occurrence:
+                    return self.set.segment(i)
+        return None
+
+    def all(self, sid: str) -> list[Segment]:
+        """Every own segment with id `sid`."""
+        elements = self.set.segments
+        return [self.set.segment(i) for i in self._own() if elements[i][0] == sid]
+
+    def get(self, ref: str, occurrence: int = 1) -> str | None:
+        """The value at `CLM02` / `CLM05-1` in this loop's own segments; `None` when empty or absent."""
+        r = parse_ref(ref)
+        seg = self.segment(r.segment, occurrence)
+        return None if seg is None else seg.get(r.element, r.component)
+
+    @property
+    def hl(self) -> tuple[str, str, str, str] | None:
+        """(HL01 id, HL02 parent, HL03 level, HL04 child flag) for an HL loop, else `None`."""
+        seg = self.trigger
+        if seg.id != "HL":
+            return None
+        return (seg.element(1), seg.element(2), seg.element(3), seg.element(4))
+
+    def to_json(self) -> dict[str, Any]:
+        from medlake.formats.x12.structure import loop_json
+
+        return loop_json(self)
+
+    def __repr__(self) -> str:
+        return f"<Loop {self.id} segments {self.start}..{self.end - 1}>"
