@@ -4,6 +4,7 @@ with the systems that record it."""
 from __future__ import annotations
 
 import random
+import zlib
 from datetime import date, timedelta
 from typing import Any
 
@@ -51,6 +52,19 @@ _CARE = (CLINIC, EHR, FHIR_EHR)
 _CLASS = {"emergency": EMER, "inpatient": IMP, "telehealth": VR}
 _TYPE = {"followup": "followup", "wellness": "wellness", "screening": "screening", "immunization": "immunization",
          "ambulatory": "ambulatory", "telehealth": "followup", "emergency": "emergency", "inpatient": "inpatient"}
+
+
+ELECTIVE_PERCENT = 30
+"""Share of inpatient stays that are planned (admitted on a physician's referral and
+scheduled beforehand, so the ADT feed sends an SIU^S12 for them); the rest come through the ED."""
+
+
+def _admit_source(cls: str, encounter_id: str) -> str:
+    """UB-04 point of origin: `1` (referral) for planned stays and ED visits, `7` (ED) for the
+    other stays. Decided by a hash of the encounter id, so no random draw shifts."""
+    if cls == IMP:
+        return "1" if zlib.crc32(encounter_id.encode()) % 100 < ELECTIVE_PERCENT else "7"
+    return "1" if cls == EMER else ""
 
 
 def build_history(seed: int, index: int, fake: Any) -> PersonHistory:
@@ -162,7 +176,7 @@ def _encounter(pid: str, n: int, v: clinical.Visit, rng: random.Random, known: s
         encounter_id=f"E{pid[1:]}-{n + 1:03d}", enc_class=cls, type_code=_TYPE.get(v.kind, v.kind),
         start=v.start, end=end, tz=facility.tz, facility=facility, location=location,
         attending=practitioner(rng, specialty), reason_codes=tuple(c for c in v.reasons if c in DX_BY_CODE),
-        discharge_disposition=dispo, admit_source="7" if cls == IMP else ("1" if cls == EMER else ""),
+        discharge_disposition=dispo, admit_source=_admit_source(cls, f"E{pid[1:]}-{n + 1:03d}"),
         readmission_of=readmit, drg=DRGS.get(v.problem, DRGS["other"])[0] if cls == IMP else "",
         sources=sources + ((CLAIMS,) if CLAIMS in known else ()),
     )

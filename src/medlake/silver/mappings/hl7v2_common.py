@@ -378,7 +378,7 @@ class MessageMapper:
             if _c(c, n):
                 out[key] = _c(c, n)
         if _c(c, 9):
-            out["district"] = _c(c, 9)
+            out["district"] = _sub(_c(c, 9), 1, self.msg) or _sub(_c(c, 9), 2, self.msg)
         return out if any(k != "use" for k in out) else None
 
     def telecom(self, raw: str, default_use: str | None = None) -> dict[str, Any] | None:
@@ -431,7 +431,8 @@ class MessageMapper:
     def location(self, raw: str) -> dict[str, Any] | None:
         """A PL (point of care ^ room ^ bed ^ facility …) as a reference to a Location."""
         c = split_components(raw, self.msg)
-        parts = [_c(c, 1), _c(c, 2), _c(c, 3), _sub(_c(c, 4), 1, self.msg) if _c(c, 4) else None]
+        # each part may be an HD (namespace & universal id & type): its namespace names it
+        parts = [_sub(_c(c, n), 1, self.msg) if _c(c, n) else None for n in (1, 2, 3, 4)]
         if not any(parts):
             return None
         key = "^".join(p or "" for p in parts)
