@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import signal
 import ssl
@@ -131,10 +132,8 @@ def cpu_seconds(pid: int) -> dict[str, float]:
 
     children: list[int] = []
     for task in Path(f"/proc/{pid}/task").glob("*"):
-        try:
+        with contextlib.suppress(OSError):
             children += [int(x) for x in (task / "children").read_text().split()]
-        except OSError:
-            pass
     return {"listener": one(pid), "worker": sum(one(c) for c in children)}
 
 

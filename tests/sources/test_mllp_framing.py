@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -102,6 +104,6 @@ def test_frame_of_exactly_the_limit_passes_and_one_more_byte_does_not() -> None:
 def test_any_split_gives_the_same_frames(payloads: list[bytes], cuts: list[int]) -> None:
     wire = b"".join(frame(p) for p in payloads)
     points = sorted({min(c, len(wire)) for c in cuts} | {0, len(wire)})
-    chunks = [wire[a:b] for a, b in zip(points, points[1:], strict=False) if b > a]
+    chunks = [wire[a:b] for a, b in itertools.pairwise(points) if b > a]
     events = feed_all(FrameReader(), chunks)
     assert events == [Frame(p) for p in payloads]

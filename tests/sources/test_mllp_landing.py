@@ -11,7 +11,15 @@ from medlake.config import parse_config
 from medlake.lake import delta
 from medlake.lake.paths import TenantLake
 from medlake.sources.mllp_batch import BatchWorker
-from medlake.sources.mllp_wal import IDX_NAME, Record, SegmentWriter, message_key, read_landed, segment_name, segments
+from medlake.sources.mllp_wal import (
+    IDX_NAME,
+    Record,
+    SegmentWriter,
+    message_key,
+    read_landed,
+    segment_name,
+    segments,
+)
 
 CONFIG = """\
 lake: ./lake

@@ -213,3 +213,18 @@ def test_tls(tmp_path: Path) -> None:
         plain.close()
     assert [(a.code, a.control_id) for a in acks] == [("AA", "C1"), ("AA", "C2")]
     assert wal_control_ids(tmp_path / "wal") == ["C1", "C2"]
+
+
+def test_a_sender_that_pipelines_thousands_gets_every_reply_in_order(tmp_path: Path) -> None:
+    import threading
+
+    payloads = [adt(i) for i in range(5_000)]
+    with running(tmp_path / "wal") as lst:
+        c = connect(lst)
+        sender = threading.Thread(target=c.send_messages, args=(payloads,))
+        sender.start()  # the listener stops reading while replies pile up, and goes on after
+        acks = c.read_acks(len(payloads))
+        sender.join()
+        c.close()
+    assert [a.control_id for a in acks] == [f"C{i}" for i in range(5_000)]
+    assert {a.code for a in acks} == {"AA"}

@@ -52,7 +52,7 @@ def listen(
                 source=source,
             )
         lake = open_lake(project, tenant_name)
-        folder = wal_dir or _default_wal_dir(lake.root, source)
+        folder = wal_dir or _default_wal_dir(lake.root, project.lake_uri(), source)
         _ensure_location(project.resolve_location(src.location))
         settings = ListenSettings(
             host=host,
@@ -73,16 +73,16 @@ def listen(
         raise _fail(e) from None
 
 
-def _default_wal_dir(lake_root: str, source: str) -> Path:
+def _default_wal_dir(tenant_root: str, lake_uri: str, source: str) -> Path:
     from medlake.errors import ConfigError
 
-    if "://" in lake_root:
+    if "://" in tenant_root:
         raise ConfigError(
-            f"the lake `{lake_root}` is in object storage; the listener's write-ahead log must be on a local "
+            f"the lake `{lake_uri}` is in object storage; the listener's write-ahead log must be on a local "
             "disk: give one with `--wal-dir`",
-            uri=lake_root,
+            uri=lake_uri,
         )
-    return Path(lake_root) / "_meta" / "mllp" / source
+    return Path(tenant_root) / "_meta" / "mllp" / source
 
 
 def _ensure_location(location: str) -> None:

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import time
 from collections import deque
 from collections.abc import Callable
@@ -106,12 +107,13 @@ class Listener:
 
                 for sig in (signal.SIGTERM, signal.SIGINT):
                     self._loop.add_signal_handler(sig, self.request_stop)
+            server = await self._start_server()  # bound now (a busy port fails fast), served below
             leftover = await self._loop.run_in_executor(self._io, self._open_wal)
             if self.worker is not None:
                 await asyncio.to_thread(self.worker.start)
                 if leftover:
                     await self._land(leftover, "recovered")
-            server = await self._start_server()
+            await server.start_serving()
             sock = server.sockets[0].getsockname()
             self.address = (str(sock[0]), int(sock[1]))
             self._say(f"listening on {self.address[0]}:{self.address[1]}{' (TLS)' if self.settings.tls_cert else ''}")
@@ -139,10 +141,11 @@ class Listener:
         s = self.settings
         ctx = tls_context(s.tls_cert, s.tls_key) if s.tls_cert or s.tls_key else None
         try:
-            return await self._loop.create_server(lambda: Connection(self), s.host, s.port, ssl=ctx)
+            return await self._loop.create_server(lambda: Connection(self), s.host, s.port, ssl=ctx, start_serving=False)
         except OSError as e:
+            why = os.strerror(e.errno) if e.errno else str(e)
             raise SourceError(
-                f"cannot listen on {s.host}:{s.port}: {e.strerror or e}; choose another `--port` or stop the "
+                f"cannot listen on {s.host}:{s.port}: {why}; choose another `--port` or stop the "
                 "program using it",
                 host=s.host,
                 port=s.port,

@@ -22,6 +22,8 @@ if TYPE_CHECKING:
 
 PAUSE_AT = 2_000
 """Replies waiting on one connection before it stops reading (backpressure)."""
+PAUSE_BYTES = 64 * 1024 * 1024
+"""Bytes of messages waiting for the disk on one connection before it stops reading."""
 
 
 @dataclass
@@ -78,10 +80,12 @@ class Connection(asyncio.Protocol):
         self.owner = listener
         self.stats = listener.stats
         self.reader = FrameReader(listener.settings.max_frame)
-        self.queue: deque[Any] = deque()  # bytes | None (ready) or (future, verdict)
+        self.queue: deque[Any] = deque()  # bytes | None (ready) or (future, verdict, size)
+        self.waiting_bytes = 0  # payload bytes in the queue not yet on disk
         self.transport: asyncio.Transport | None = None
         self.paused = False
         self.stopping = False
+        self.write_blocked = False  # the peer does not read its replies fast enough
 
     @property
     def idle(self) -> bool:
@@ -111,9 +115,6 @@ class Connection(asyncio.Protocol):
                 self.stats.rejected += 1
                 self.queue.append(reply(oversize_verdict(ev.head, ev.size, self.reader.max_frame)))
         self._drain()
-        if len(self.queue) >= PAUSE_AT and not self.paused and self.transport is not None:
-            self.paused = True
-            self.transport.pause_reading()
 
     def _frame(self, payload: bytes) -> None:
         self.stats.frames += 1
@@ -127,7 +128,8 @@ class Connection(asyncio.Protocol):
             self.queue.append(reply(v, True))
             return
         assert isinstance(stored, asyncio.Future)
-        self.queue.append((stored, v))
+        self.queue.append((stored, v, len(payload)))
+        self.waiting_bytes += len(payload)
         stored.add_done_callback(self._on_stored)
 
     def _on_stored(self, _f: asyncio.Future[bool]) -> None:
@@ -139,10 +141,11 @@ class Connection(asyncio.Protocol):
         while q:
             item = q[0]
             if type(item) is tuple:
-                fut, v = item
+                fut, v, size = item
                 if not fut.done():
                     break
                 data = reply(v, fut.result())
+                self.waiting_bytes -= size
             else:
                 data = item
             q.popleft()
@@ -153,15 +156,33 @@ class Connection(asyncio.Protocol):
         if out and self.transport is not None and not self.transport.is_closing():
             self.transport.write(b"".join(out))
             self.stats.acks += len(out)
-        if self.paused and len(q) < PAUSE_AT // 4 and not self.stopping and self.transport is not None:
+        self._flow()
+
+    def _flow(self) -> None:
+        """Stop reading while replies or bytes pile up (or the peer does not read); go on once
+        they are down to a quarter."""
+        t = self.transport
+        if t is None:
+            return
+        n, b = len(self.queue), self.waiting_bytes
+        if not self.paused and (self.stopping or self.write_blocked or n >= PAUSE_AT or b >= PAUSE_BYTES):
+            self.paused = True
+            t.pause_reading()
+        elif self.paused and not (self.stopping or self.write_blocked) and n < PAUSE_AT // 4 and b < PAUSE_BYTES // 4:
             self.paused = False
-            self.transport.resume_reading()
+            t.resume_reading()
+
+    def pause_writing(self) -> None:
+        self.write_blocked = True
+        self._flow()
+
+    def resume_writing(self) -> None:
+        self.write_blocked = False
+        self._flow()
 
     def stop_reading(self) -> None:
         self.stopping = True
-        if self.transport is not None and not self.paused:
-            self.paused = True
-            self.transport.pause_reading()
+        self._flow()
 
     def close(self) -> None:
         if self.transport is not None:

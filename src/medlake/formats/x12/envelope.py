@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from medlake.errors import ErrorLevel
 from medlake.formats.problems import Problem
-from medlake.formats.x12.build import build_loops
+from medlake.formats.x12.build import LoopTree, build_loops
 from medlake.formats.x12.guides import family_of, variant_837, version_of
 from medlake.formats.x12.interchange import Group, Interchange
 from medlake.formats.x12.position import X12Problem, emit, position
@@ -82,14 +82,16 @@ class _Walk:
     def run(self) -> None:
         segs, e = self.ic.segments, self.e
         i, n = self.expect, len(segs)
+        handlers = {"SE": self.on_se, "GS": self.on_gs, "GE": self.on_ge, "IEA": self.on_iea, "TA1": self.on_ta1}
         while i < n and self.iea is None:
             s = segs[i]
             sid = s.split(e, 1)[0] if s[:2] in _HEADS else ""
             if sid == "ST":
                 i = self.read_set(i)
                 continue
-            if sid in ENVELOPE_IDS and sid != "ISA":
-                getattr(self, "on_" + sid)(i)
+            handler = handlers.get(sid)
+            if handler is not None:
+                handler(i)
             i += 1
         end = n if self.iea is None else self.iea
         if self.iea is None:
@@ -107,12 +109,12 @@ class _Walk:
             self.problem(msg, self.expect, group=self.group)
         self.expect = max(self.expect, upto)
 
-    def on_SE(self, i: int) -> None:  # noqa: N802 - named after the segment
+    def on_se(self, i: int) -> None:
         self.stray(i)
         self.problem("`SE` without an `ST` before it; it is kept but not read", i, group=self.group)
         self.expect = i + 1
 
-    def on_GS(self, i: int) -> None:  # noqa: N802
+    def on_gs(self, i: int) -> None:
         self.stray(i)
         self.close_group(i, None, "the next `GS`")
         self.group = Group(self.ic, len(self.ic.groups), i, self.ic.segments[i].split(self.e))
@@ -120,7 +122,7 @@ class _Walk:
         self.expect = i + 1
         self.check_version(self.group, i)
 
-    def on_GE(self, i: int) -> None:  # noqa: N802
+    def on_ge(self, i: int) -> None:
         self.stray(i)
         if self.group is None:
             self.problem("`GE` without a `GS` before it; it is kept but not read", i)
@@ -128,19 +130,19 @@ class _Walk:
             self.close_group(i + 1, self.ic.segments[i].split(self.e))
         self.expect = i + 1
 
-    def on_IEA(self, i: int) -> None:  # noqa: N802
+    def on_iea(self, i: int) -> None:
         self.stray(i)
         self.close_group(i, None, "`IEA`")
         self.iea = i
         self.expect = i + 1
 
-    def on_TA1(self, i: int) -> None:  # noqa: N802
+    def on_ta1(self, i: int) -> None:
         self.stray(i)
         ic = self.ic
         ack = TransactionSet(
             ic, None, i, i + 1, id="TA1", control_number=_el(ic.segments[i].split(self.e), 1),
             guide=None, family="TA1", version=version_of(ic.version),
-            index=len(ic.acks), ordinal=self.ctx.ordinal, trailer=True, tree=["TA1", 0, 1, [], 0],
+            index=len(ic.acks), ordinal=self.ctx.ordinal, trailer=True, tree=LoopTree("TA1", 1),
         )
         self.ctx.ordinal += 1
         ic.acks.append(ack)
@@ -165,7 +167,7 @@ class _Walk:
         if family == "837":
             family = variant_837(ic.segments, st, e)
         tree, issues, stop = build_loops(ic.segments, st, e, "837P" if family == "837" else family)
-        end = st + tree[2]
+        end = st + tree.ends[0]
         trailer = end > stop
         version = version_of(guide) or version_of(group.version) or version_of(ic.version)
         ts = TransactionSet(
@@ -184,7 +186,7 @@ class _Walk:
             msg = f"set `{st02}` has no `SE` trailer: it ends at {self.describe(stop)} (the file may be cut short)"
             self.problem(msg, end - 1, group=group, tset=where, record=rec)
         for issue in issues:
-            self.problem(issue.message, st + issue.index, group=group, tset=where,
+            self.problem(issue.message, st + issue.at, group=group, tset=where,
                          loop=issue.loop, element=issue.element, record=rec)
         self.expect = end
         return end

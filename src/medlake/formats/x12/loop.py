@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from medlake.formats.x12.build import Node
+from medlake.formats.x12.build import LoopTree
 from medlake.formats.x12.segment import Segment, parse_ref
 
 if TYPE_CHECKING:
@@ -18,37 +18,40 @@ class Loop:
     The set itself is the root loop, id `ST` (`TA1` for an interchange acknowledgment).
     """
 
-    __slots__ = ("_node", "parent", "set")
+    __slots__ = ("number", "parent", "set", "tree")
 
-    def __init__(self, tset: TransactionSet, node: Node, parent: Loop | None = None) -> None:
+    def __init__(self, tset: TransactionSet, tree: LoopTree, number: int = 0, parent: Loop | None = None) -> None:
         self.set = tset
-        self._node = node
+        self.tree = tree
+        self.number = number
+        """The loop's number in the set's tree (0 is the set; the others in file order)."""
         self.parent = parent
 
     @property
     def id(self) -> str:
-        return str(self._node[0])
+        return self.tree.ids[self.number]
 
     @property
     def start(self) -> int:
         """Index of the loop's first segment in the set (ST is 0)."""
-        return int(self._node[1])
+        return self.tree.starts[self.number]
 
     @property
     def end(self) -> int:
         """Index after the loop's last segment (its children included)."""
-        return int(self._node[2])
+        return self.tree.ends[self.number]
 
     @property
     def children(self) -> list[Loop]:
-        return [Loop(self.set, n, self) for n in self._node[3]]
+        return [Loop(self.set, self.tree, k, self) for k in self.tree.children(self.number)]
 
     def _own(self) -> Iterator[int]:
         """Indices of the segments in this loop and in none of its children."""
         k = self.start
-        for child in self._node[3]:
-            yield from range(k, child[1])
-            k = child[2]
+        tree = self.tree
+        for child in tree.children(self.number):
+            yield from range(k, tree.starts[child])
+            k = tree.ends[child]
         yield from range(k, self.end)
 
     @property
@@ -76,11 +79,29 @@ class Loop:
 
     def find(self, loop_id: str) -> Loop | None:
         """The first loop below this one with id `loop_id`, or `None`."""
-        return next((lp for lp in self.walk() if lp.id == loop_id), None)
+        found = self._numbers(loop_id)
+        return self._view(found[0]) if found else None
 
     def find_all(self, loop_id: str) -> list[Loop]:
         """Every loop below this one with id `loop_id`, in file order."""
-        return [lp for lp in self.walk() if lp.id == loop_id]
+        return [self._view(k) for k in self._numbers(loop_id)]
+
+    def _numbers(self, loop_id: str) -> list[int]:
+        ids = self.tree.ids
+        return [k for k in range(self.number + 1, self.tree.subtree_end(self.number)) if ids[k] == loop_id]
+
+    def _view(self, k: int) -> Loop:
+        """A view of loop `k` (a descendant of this one) with its parent chain."""
+        tree = self.tree
+        chain = []
+        p = tree.parents[k]
+        while p != self.number:
+            chain.append(p)
+            p = tree.parents[p]
+        parent = self
+        for q in reversed(chain):
+            parent = Loop(self.set, tree, q, parent)
+        return Loop(self.set, tree, k, parent)
 
     def segment(self, sid: str, occurrence: int = 1) -> Segment | None:
         """The `occurrence`-th own segment with id `sid` (from 1), or `None`."""

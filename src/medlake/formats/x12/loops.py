@@ -8,8 +8,9 @@ parent is the most deeply open wins. HL loops are placed by HL02 when the parent
 else by their level (HL03) as the table says.
 
 `CLOSERS` lists segments that end the loops below a given one and belong to it (the 835's
-PLB after the last claim, the 999's IK5 after its segment errors). `LS`/`LE` pairs are
-handled by the builder: `LE` returns to the loop that held its `LS`.
+PLB after the last claim, the 999's IK5 after its segment errors, the 834's LS*2700 after
+the coverage loops). `LS`/`LE` pairs are handled by the builder: `LE` returns to the loop
+that held its `LS`.
 
 The 4010 guides are structured with the 5010 tables of the same family (for `medlake
 inspect` only: 4010 is not mapped), so a few 4010 loop ids may differ from the 4010 guide.
@@ -219,9 +220,8 @@ _834 = (
     LoopDef("2310", ("LX", {}), "2300"),
     LoopDef("2320", ("COB", {}), "2300"),
     _nm1("2330", ("36", "GW", "IN"), "2320"),
-    LoopDef("2700", ("LS", {1: "2700"}), "2000"),
-    LoopDef("2710", ("LX", {}), "2700"),
-    LoopDef("2750", ("N1", {1: "75"}), "2710"),
+    LoopDef("2700", ("LX", {}), "2000", notes="inside LS*2700 … LE*2700, which belong to 2000"),
+    LoopDef("2750", ("N1", {1: "75"}), "2700"),
 )
 
 # -- acknowledgments: 999 (X231) and the 4010 997 -----------------------------------------------
@@ -255,6 +255,7 @@ LOOPS: dict[str, tuple[LoopDef, ...]] = {
 
 CLOSERS: dict[str, dict[str, str]] = {
     "835": {"PLB": "ST"},
+    "834": {"LS": "2000"},
     "999": {"IK5": "2000", "AK9": "ST"},
     "997": {"AK5": "2000", "AK9": "ST"},
 }

@@ -11,7 +11,7 @@ the rest.
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from medlake.formats.x12.loops import CLOSERS, LOOPS
 
@@ -22,8 +22,12 @@ envelope segment (which ends the set: SE, or the next ST/GS/GE/IEA/ISA/TA1 when 
 ENVELOPE = ("ISA", "GS", "ST", "SE", "GE", "IEA", "TA1")
 
 Candidate = tuple[str, frozenset[str]]
-Step = tuple[int, str | None, int]
-"""(depth of the parent in the path, loop opened or `None`, path number after it)."""
+Step = tuple[int, Any, int]
+"""(depth of the parent in the path, loop id opened, path number after it) — or, when the
+depth is negative, a marker: `LAZY`/`QUALIFY` (work it out from the `Entry` in the middle),
+`SLOW` (an HL, LS, LE or closer), `ENDS` (an envelope segment), `SKIP` (opens nothing here)."""
+
+LAZY, QUALIFY, SLOW, ENDS, SKIP = -1, -2, -3, -4, -5
 
 
 _MEMO_LIMIT = 4096
@@ -38,7 +42,7 @@ class Entry(NamedTuple):
     by_value: dict[str, tuple[Candidate, ...]]
     default: tuple[Candidate, ...]
     target: str
-    """For a closer: the loop it returns to."""
+    """For a closer (and an LS that has one): the loop it returns to first."""
 
 
 def key(sid: str, element: str) -> str:
@@ -59,20 +63,26 @@ def pick(cands: tuple[Candidate, ...], path: tuple[str, ...]) -> tuple[str | Non
 
 
 class Compiled:
-    """The trigger entries of one family for one element separator, and the path memo."""
+    """The trigger entries of one family for one element separator, and the path memo.
+
+    `rows[n]` maps a segment's first three characters (and, for a trigger with a qualifier,
+    those three characters + the qualifier) to a `Step` for path number `n`.
+    """
 
     def __init__(self, family: str, element: str) -> None:
         self.entries = _entries(family, element)
-        self.paths: list[tuple[str, ...]] = [("ST",)]
-        self.numbers: dict[tuple[str, ...], int] = {("ST",): 0}
-        self.rows: list[dict[str, Step]] = [{}]
+        self.paths: list[tuple[str, ...]] = []
+        self.numbers: dict[tuple[str, ...], int] = {}
+        self.rows: list[dict[str, Step]] = []
+        self.number(("ST",))
 
     def number(self, path: tuple[str, ...]) -> int:
+        """The number of `path`, given (with its row of markers) the first time it is met."""
         n = self.numbers.get(path)
         if n is None:
             n = self.numbers[path] = len(self.paths)
             self.paths.append(path)
-            self.rows.append({})
+            self.rows.append({k: _marker(e) for k, e in self.entries.items()})
         return n
 
     def step(self, state: int, k: str, entry: Entry) -> Step:
@@ -81,12 +91,21 @@ class Compiled:
         cands = entry.by_value.get(value, entry.default) if entry.offset else entry.default
         path = self.paths[state]
         chosen, depth = pick(cands, path) if cands else (None, -1)
-        after = self.number((*path[: depth + 1], chosen)) if chosen is not None else state
-        result: Step = (depth, chosen, after)
+        result: Step = (
+            (depth, chosen, self.number((*path[: depth + 1], chosen))) if chosen is not None else (SKIP, None, state)
+        )
         row = self.rows[state]
         if len(row) < _MEMO_LIMIT:  # qualifiers that are not codes must not grow it forever
             row[k] = result
         return result
+
+
+def _marker(entry: Entry) -> Step:
+    if entry.kind == END:
+        return (ENDS, entry, 0)
+    if entry.kind != LOOP:
+        return (SLOW, entry, 0)
+    return (QUALIFY if entry.offset else LAZY, entry, 0)
 
 
 def _entries(family: str, element: str) -> dict[str, Entry]:
@@ -108,15 +127,17 @@ def _entries(family: str, element: str) -> dict[str, Entry]:
     table: dict[str, Entry] = {key(sid, element): Entry(END, 0, 0, {}, (), "") for sid in ENVELOPE}
     if not by_seg and family not in CLOSERS:
         return table
+    closers = CLOSERS.get(family, {})
     for sid, (qual, by_value, default) in by_seg.items():
         kind = HL if sid == "HL" else LS if sid == "LS" else LOOP
         frozen = {v: tuple(c) + tuple(default) for v, c in by_value.items()}
         offset = len(sid) + 1 if qual == 1 else 0
-        table[key(sid, element)] = Entry(kind, offset, qual, frozen, tuple(default), "")
+        table[key(sid, element)] = Entry(kind, offset, qual, frozen, tuple(default), closers.get(sid, ""))
     for sid, kind in (("LS", LS), ("LE", LE)):
-        table.setdefault(key(sid, element), Entry(kind, 0, 0, {}, (), ""))
-    for sid, target in CLOSERS.get(family, {}).items():
-        table[key(sid, element)] = Entry(CLOSE, 0, 0, {}, (), target)
+        table.setdefault(key(sid, element), Entry(kind, 0, 0, {}, (), closers.get(sid, "")))
+    for sid, target in closers.items():
+        if sid not in ("LS", "LE"):
+            table[key(sid, element)] = Entry(CLOSE, 0, 0, {}, (), target)
     return table
 
 

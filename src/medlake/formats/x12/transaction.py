@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from medlake.formats.x12.build import Node
+from medlake.formats.x12.build import LoopTree
 from medlake.formats.x12.loop import Loop
 from medlake.formats.x12.segment import Segment
 
@@ -51,7 +51,7 @@ class TransactionSet:
         index: int,
         ordinal: int,
         trailer: bool,
-        tree: Node,
+        tree: LoopTree,
     ) -> None:
         self.interchange = interchange
         self.group = group
@@ -110,6 +110,11 @@ class TransactionSet:
     def loops(self) -> Loop:
         """The root loop (id `ST`): walk it with `.children`, `.find("2300")`, `.get("CLM02")`."""
         return Loop(self, self._tree)
+
+    @property
+    def tree(self) -> LoopTree:
+        """The loops as parallel arrays (ids, starts, ends, parents), loop 0 being the set."""
+        return self._tree
 
     def find(self, loop_id: str) -> Loop | None:
         return self.loops.find(loop_id)
