@@ -132,6 +132,8 @@ def code_system(name: str | None, local_base: str) -> str | None:
 def split_components(raw: str, msg: Message | Segment) -> list[str | None]:
     """Unescaped components of one repetition (sub-components left raw)."""
     d = msg.delimiters
+    if d.escape not in raw and d.subcomponent not in raw and '""' not in raw:
+        return [c or None for c in raw.split(d.component)]  # nothing to unescape: the common case
     return [leaf(c, d) if d.subcomponent not in c else c for c in raw.split(d.component)]
 
 
@@ -190,6 +192,7 @@ class MessageMapper:
     """The source key of the message's patient (set by the dispatcher from PID-3)."""
     encounter_key: str | None = None
     """The source key of the message's encounter (set by the dispatcher from PV1-19)."""
+    _tags: list[dict[str, str]] | None = field(default=None, repr=False)
     _at: dict[tuple[str, str], int] = field(default_factory=dict, repr=False)
     """(type, id) → position in `resources`, so adding the same resource again replaces it."""
 
@@ -235,12 +238,15 @@ class MessageMapper:
         return f"{rtype}/{rid}"
 
     def meta(self) -> dict[str, Any]:
-        tags = [{"system": SOURCE_TAG_SYSTEM, "code": self.ctx.source}]
-        ctl = self.msg.control_id
-        if ctl:
-            kind = "^".join(p for p in (self.msg.message_type, self.msg.trigger) if p)
-            tags.append({"system": MESSAGE_TAG_SYSTEM, "code": ctl, "display": kind})
-        return {"source": self.ctx.system, "tag": tags}
+        """`meta` of every resource of this message: a fresh dict around tags made once."""
+        if self._tags is None:
+            tags = [{"system": SOURCE_TAG_SYSTEM, "code": self.ctx.source}]
+            ctl = self.msg.control_id
+            if ctl:
+                kind = "^".join(p for p in (self.msg.message_type, self.msg.trigger) if p)
+                tags.append({"system": MESSAGE_TAG_SYSTEM, "code": ctl, "display": kind})
+            self._tags = tags
+        return {"source": self.ctx.system, "tag": self._tags}
 
     def use(self, *segments: Segment | None) -> None:
         for s in segments:
