@@ -1,0 +1,271 @@
+"""What every X12 → FHIR mapping shares: the per-transaction-set builder and value helpers.
+
+A mapping module (`x12_837.py`, `x12_835.py` …) gets a `SetMapper` for one transaction set
+and adds resources to it. As for HL7 (`hl7v2_common.py`): ids are deterministic (tenant,
+source system, type, a key made of the set's own identifiers — a claim's CLM01, a payment's
+TRN02), so a replacement claim (CLM05-3 = 7) or a reversal (CLP02 = 22) becomes a new version
+of the same resource; `meta` names the source and the transaction set
+(`https://medlake.dev/fhir/x12-transaction`, code `ISA13/GS06/ST02`, display the family).
+
+Balancing rules (835 CLP03 − CLP04 = Σ CAS …) are not parse failures: a mapping records
+each check with `balance(...)`, and the silver stage writes them to `meta.x12_balance`.
+
+Shared conventions every mapping and the gold marts rely on (see docs/x12.md):
+
+- money is a FHIR Money `{"value": <number>, "currency": "USD"}`;
+- CARC: `https://x12.org/codes/claim-adjustment-reason-codes`, CAS group codes
+  `https://x12.org/codes/claim-adjustment-group-codes`, RARC
+  `https://x12.org/codes/remittance-advice-remark-codes` (codes only; descriptions come
+  from a user-supplied file, never shipped);
+- the claim's patient control number (CLM01 = CLP01) is an identifier with system
+  `CLAIM_ID_SYSTEM`, the payer claim control number (CLP07, REF*F8) `PAYER_CLAIM_SYSTEM`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from typing import TYPE_CHECKING, Any
+
+from medlake.silver.ids import SOURCE_TAG_SYSTEM, silver_id
+
+if TYPE_CHECKING:
+    from medlake.formats.x12 import Loop, Segment, TransactionSet
+
+SET_TAG_SYSTEM = "https://medlake.dev/fhir/x12-transaction"
+CLAIM_ID_SYSTEM = "https://medlake.dev/fhir/sid/patient-control-number"
+PAYER_CLAIM_SYSTEM = "https://medlake.dev/fhir/sid/payer-claim-control-number"
+CARC_SYSTEM = "https://x12.org/codes/claim-adjustment-reason-codes"
+CAS_GROUP_SYSTEM = "https://x12.org/codes/claim-adjustment-group-codes"
+RARC_SYSTEM = "https://x12.org/codes/remittance-advice-remark-codes"
+NPI_SYSTEM = "http://hl7.org/fhir/sid/us-npi"
+TAX_ID_SYSTEM = "urn:oid:2.16.840.1.113883.4.4"
+ICD10CM = "http://hl7.org/fhir/sid/icd-10-cm"
+ICD10PCS = "http://www.cms.gov/Medicare/Coding/ICD10"
+CPT = "http://www.ama-assn.org/go/cpt"
+HCPCS = "https://www.cms.gov/Medicare/Coding/HCPCSReleaseCodeSets"
+CDT = "http://www.ada.org/cdt"
+REVENUE = "https://www.nubc.org/CodeSystem/RevenueCodes"
+POS = "https://www.cms.gov/Medicare/Coding/place-of-service-codes/Place_of_Service_Code_Set"
+
+PRODUCT_SYSTEMS = {"HC": CPT, "HP": HCPCS, "AD": CDT, "NU": REVENUE, "N4": "http://hl7.org/fhir/sid/ndc"}
+"""SV101-1 / SVC01-1 product/service id qualifiers → code systems (HC holds CPT or HCPCS II:
+a code that starts with a letter is HCPCS Level II)."""
+
+
+class X12ValueError(ValueError):
+    """A value that does not convert; the message quotes it (for quarantine, not logs)."""
+
+
+def money(text: str | None) -> dict[str, Any] | None:
+    """An X12 amount (R type: `123.45`, `-10`, `.5`) as a FHIR Money; None when empty."""
+    if text is None or text == "":
+        return None
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        raise X12ValueError(f"`{text}` is not an amount") from None
+    return {"value": float(value), "currency": "USD"}
+
+
+def decimal(text: str | None) -> Decimal | None:
+    if text is None or text == "":
+        return None
+    try:
+        return Decimal(text)
+    except InvalidOperation:
+        raise X12ValueError(f"`{text}` is not a number") from None
+
+
+def x12_date(text: str | None) -> str | None:
+    """CCYYMMDD (D8) → FHIR date."""
+    if not text:
+        return None
+    if len(text) != 8 or not text.isdigit():
+        raise X12ValueError(f"`{text}` is not a CCYYMMDD date")
+    try:
+        datetime(int(text[:4]), int(text[4:6]), int(text[6:8]))
+    except ValueError:
+        raise X12ValueError(f"`{text}` is not a valid date") from None
+    return f"{text[:4]}-{text[4:6]}-{text[6:8]}"
+
+
+def x12_period(qualifier: str | None, text: str | None) -> dict[str, str] | None:
+    """A DTP date (D8) or range (RD8 `CCYYMMDD-CCYYMMDD`) as a FHIR Period."""
+    if not text:
+        return None
+    if qualifier == "RD8" or "-" in text:
+        start, _, end = text.partition("-")
+        out = {"start": x12_date(start) or ""}
+        if end:
+            out["end"] = x12_date(end) or ""
+        return out
+    d = x12_date(text) or ""
+    return {"start": d, "end": d}
+
+
+@dataclass(frozen=True)
+class X12Context:
+    tenant: str
+    source: str
+    system: str
+    """Source system URI: part of every silver id and written to `meta.source`."""
+    timezone: str
+
+
+@dataclass(slots=True)
+class MappedX12:
+    resource_type: str
+    source_id: str
+    id: str
+    resource: dict[str, Any]
+    record_index: int
+    patient_id: str | None
+
+
+@dataclass(frozen=True)
+class X12MapProblem:
+    record_index: int
+    position: str
+    """`set 0001, loop 2300, CLM02` — where, in the guide's notation."""
+    message: str
+
+
+@dataclass(frozen=True)
+class Balance:
+    """One balancing check of one claim or payment: a data-quality result, not a failure."""
+
+    record_index: int
+    rule: str
+    """`CLP03 - CLP04 = sum(CAS)`, `SVC02 - SVC03 = sum(line CAS)`, `BPR02 = sum(CLP04) - sum(PLB)`, `CLM02 = sum(line charges)`."""
+    subject: str
+    """What was checked: `claim <CLP01>`, `line <n> of claim <CLP01>`, `payment <TRN02>`."""
+    expected: Decimal
+    actual: Decimal
+
+    @property
+    def balanced(self) -> bool:
+        return self.expected == self.actual
+
+
+@dataclass
+class SetMapper:
+    """Builds the FHIR resources of one transaction set."""
+
+    tset: TransactionSet
+    ctx: X12Context
+    record_index: int = 0
+    resources: list[MappedX12] = field(default_factory=list)
+    problems: list[X12MapProblem] = field(default_factory=list)
+    balances: list[Balance] = field(default_factory=list)
+    _at: dict[tuple[str, str], int] = field(default_factory=dict, repr=False)
+    _tags: list[dict[str, str]] | None = field(default=None, repr=False)
+
+    def id_of(self, rtype: str, key: str) -> str:
+        return silver_id(self.ctx.tenant, self.ctx.system, rtype, key)
+
+    def ref(self, rtype: str, key: str) -> str:
+        return f"{rtype}/{self.id_of(rtype, key)}"
+
+    def reference(self, rtype: str, key: str, display: str | None = None) -> dict[str, Any]:
+        out: dict[str, Any] = {"reference": self.ref(rtype, key)}
+        if display:
+            out["display"] = display
+        return out
+
+    def add(self, rtype: str, key: str, body: dict[str, Any], patient_key: str | None = None) -> str:
+        """Add a resource (`body` without `resourceType`, `id`, `meta`); returns its reference.
+        `patient_key` names the Patient it belongs to (a Patient belongs to itself). Adding the
+        same resource again in one set replaces it."""
+        rid = self.id_of(rtype, key)
+        resource: dict[str, Any] = {"resourceType": rtype, "id": rid, "meta": self.meta(), **body}
+        if rtype == "Patient":
+            pid: str | None = rid
+        else:
+            pid = self.id_of("Patient", patient_key) if patient_key else None
+        mapped = MappedX12(rtype, key, rid, resource, self.record_index, pid)
+        at = self._at.get((rtype, rid))
+        if at is not None:
+            self.resources[at] = mapped
+        else:
+            self._at[(rtype, rid)] = len(self.resources)
+            self.resources.append(mapped)
+        return f"{rtype}/{rid}"
+
+    def find(self, rtype: str, key: str) -> dict[str, Any] | None:
+        at = self._at.get((rtype, self.id_of(rtype, key)))
+        return None if at is None else self.resources[at].resource
+
+    def meta(self) -> dict[str, Any]:
+        if self._tags is None:
+            ts = self.tset
+            code = "/".join(
+                str(p or "") for p in (ts.interchange.control_number, ts.group.control_number if ts.group else "", ts.control_number)
+            )
+            self._tags = [
+                {"system": SOURCE_TAG_SYSTEM, "code": self.ctx.source},
+                {"system": SET_TAG_SYSTEM, "code": code, "display": ts.family},
+            ]
+        return {"source": self.ctx.system, "tag": self._tags}
+
+    def position(self, loop: Loop | None = None, element: str | None = None) -> str:
+        parts = [f"set {self.tset.control_number}"]
+        if loop is not None:
+            parts.append(f"loop {loop.id}")
+        if element:
+            parts.append(element)
+        return ", ".join(parts)
+
+    def problem(self, loop: Loop | None, element: str | None, message: str) -> None:
+        self.problems.append(X12MapProblem(self.record_index, self.position(loop, element), message))
+
+    def balance(self, rule: str, subject: str, expected: Decimal, actual: Decimal) -> None:
+        self.balances.append(Balance(self.record_index, rule, subject, expected, actual))
+
+    # -- values, with problems instead of exceptions ------------------------------------------
+    def money(self, loop: Loop | None, element: str, text: str | None) -> dict[str, Any] | None:
+        try:
+            return money(text)
+        except X12ValueError as err:
+            self.problem(loop, element, str(err))
+            return None
+
+    def date(self, loop: Loop | None, element: str, text: str | None) -> str | None:
+        try:
+            return x12_date(text)
+        except X12ValueError as err:
+            self.problem(loop, element, str(err))
+            return None
+
+    def period(self, loop: Loop | None, element: str, qualifier: str | None, text: str | None) -> dict[str, str] | None:
+        try:
+            return x12_period(qualifier, text)
+        except X12ValueError as err:
+            self.problem(loop, element, str(err))
+            return None
+
+
+def product_coding(qualifier: str | None, code: str | None) -> dict[str, Any] | None:
+    """SV101 / SVC01 `qualifier:code` as a Coding (HC codes that start with a letter: HCPCS II)."""
+    if not code:
+        return None
+    system = PRODUCT_SYSTEMS.get(qualifier or "")
+    if qualifier == "HC" and code[:1].isalpha():
+        system = HCPCS
+    out: dict[str, Any] = {}
+    if system:
+        out["system"] = system
+    out["code"] = code
+    return out
+
+
+def segment_amount(seg: Segment | None, n: int) -> Decimal:
+    """Element `n` of `seg` as a Decimal (0 when empty or absent) — for balancing sums."""
+    if seg is None:
+        return Decimal(0)
+    text = seg.get(n)
+    try:
+        return Decimal(text) if text else Decimal(0)
+    except InvalidOperation:
+        return Decimal(0)
