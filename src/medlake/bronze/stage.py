@@ -12,16 +12,15 @@ from dataclasses import dataclass, field
 
 import pyarrow as pa
 
-from medlake.bronze import delimited, fhir, hl7v2
+from medlake.bronze import delimited, fhir, hl7v2, x12
 from medlake.bronze.records import ObjectRef
 from medlake.config import ProjectConfig, SourceConfig, TenantConfig
 from medlake.lake import delta, manifest, quarantine
 from medlake.lake.paths import TenantLake
 
 FLUSH_ROWS = 500_000
-PENDING_REASON = {
-    "x12": "landed; X12 transaction sets reach bronze when the X12 parser is enabled (issue 4)",
-}
+PENDING_REASON: dict[str, str] = {}
+"""Source kinds that are landed but not parsed yet, and what the manifest says about them."""
 
 
 @dataclass
@@ -82,7 +81,9 @@ def run_bronze(
             fresh = [t for t, o in zip(tables, objs, strict=True) if o.sha256 not in already and t.num_rows]
             fresh = _same_case(uri, lake, fresh)
             if fresh and kind == hl7v2.HL7_KIND:
-                fresh = _new_messages(uri, lake, fresh, stats)
+                fresh = _new_records(uri, lake, fresh, stats, "message_key")
+            elif fresh and kind == x12.X12_KIND:
+                fresh = _new_records(uri, lake, fresh, stats, "set_key")
             if fresh:
                 table = pa.concat_tables(fresh, promote_options="permissive")
                 delta.append(uri, table, lake.delta_options())
@@ -100,6 +101,8 @@ def run_bronze(
             out = delimited.to_bronze(data, source.format, spec.kind_for(o.original_name), kinds, ref)  # type: ignore[attr-defined]
         elif source.kind == "hl7v2":
             out = hl7v2.to_bronze(data, ref)
+        elif source.kind == "x12":
+            out = x12.to_bronze(data, ref)
         else:
             out = fhir.to_bronze(data, ref)
         stats.objects += 1
@@ -127,15 +130,16 @@ def run_bronze(
     return stats
 
 
-def _new_messages(uri: str, lake: TenantLake, tables: list[pa.Table], stats: BronzeStats) -> list[pa.Table]:
-    """Drop messages whose `message_key` is already in the table or earlier in this flush."""
-    keys = [k for t in tables for k in t.column("message_key").to_pylist()]
-    existing = delta.read_where_in(uri, "message_key", sorted(set(keys)), columns=["message_key"], options=lake.delta_options())
-    seen = set() if existing is None else set(existing.column("message_key").to_pylist())
+def _new_records(uri: str, lake: TenantLake, tables: list[pa.Table], stats: BronzeStats, key: str) -> list[pa.Table]:
+    """Drop records (HL7 messages, X12 sets) whose `key` is already in the table or earlier in
+    this flush: a retransmission or a re-sent file lands once."""
+    keys = [k for t in tables for k in t.column(key).to_pylist()]
+    existing = delta.read_where_in(uri, key, sorted(set(keys)), columns=[key], options=lake.delta_options())
+    seen = set() if existing is None else set(existing.column(key).to_pylist())
     out = []
     for t in tables:
         keep = []
-        for k in t.column("message_key").to_pylist():
+        for k in t.column(key).to_pylist():
             keep.append(k not in seen)
             seen.add(k)
         dropped = keep.count(False)

@@ -117,7 +117,7 @@ def summary_tables(summary: RunSummary) -> list[Table]:
             for kind, n in sorted(d.get("tables", {}).items()):
                 t.add_row(f"bronze.{src}__{kind}", _fmt(n))
             if d.get("duplicates"):
-                t.add_row(f"(already in bronze, skipped) {src}", f"{d['duplicates']:,} messages")
+                t.add_row(f"(already in bronze, skipped) {src}", f"{d['duplicates']:,} records")
             if d.get("pending"):
                 t.add_row(f"(landed, awaiting parser) {src}", f"{d['pending']:,} objects")
         out.append(t)

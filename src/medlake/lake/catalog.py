@@ -2,7 +2,7 @@
 
 Schemas: `bronze.<source>__<kind>`, `silver.<resource>` (e.g. `silver.patient`,
 `silver.medication_request`), `silver.<resource>_history`, `views.<view>`, `gold.<mart>`,
-and `meta.runs`, `meta.manifest`, `meta.quarantine`, `meta.progress`, `meta.unmapped`. Delta tables are read through
+and `meta.runs`, `meta.manifest`, `meta.quarantine`, `meta.progress`, `meta.unmapped`, `meta.x12_balance`. Delta tables are read through
 `DeltaTable.to_pyarrow_dataset()`, so filters push down and no DuckDB extension is needed.
 """
 
@@ -84,7 +84,7 @@ def connect(lake: TenantLake, *, gold: bool = True) -> Any:
         _register(con, "silver", f"{table_name(rtype)}_history", lake.history(rtype), opts)
     for name in _subdirs(lake, "silver/views"):
         _register(con, "views", name, lake.view(name), opts)
-    for name in ("runs", "manifest", "quarantine", "progress", "unmapped"):
+    for name in ("runs", "manifest", "quarantine", "progress", "unmapped", "x12_balance"):
         _register(con, "meta", name, lake.meta(name), opts)
     if gold:
         attach_gold(con, lake)

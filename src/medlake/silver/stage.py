@@ -151,6 +151,10 @@ def _run_silver(
         from medlake.bronze.hl7v2 import HL7_KIND
 
         mappers[HL7_KIND] = lambda t: _map_hl7v2(t, tenant, source, lake, batch_id, stats)
+    elif source.kind == "x12":
+        from medlake.bronze.x12 import X12_KIND
+
+        mappers[X12_KIND] = lambda t: _map_x12(t, tenant, source, lake, batch_id, stats)
     pending: list[_Pending] = []
     for kind in mappers:
         done = progress.done(lake, "silver", source.name, kind)
@@ -290,6 +294,50 @@ def _map_hl7v2(
         for p in out.problems
     ]
     unmapped.record(lake, source.name, out.unmapped, out.unmapped_messages, batch_id)
+    stats.unmapped_segments += sum(out.unmapped.values())
+    return records, problems
+
+
+def _map_x12(
+    table: pa.Table, tenant: TenantConfig, source: SourceConfig, lake: TenantLake, batch_id: str, stats: SilverStats
+) -> tuple[list[store.SilverRecord], list[quarantine.Quarantined]]:
+    """Bronze X12 transaction sets → FHIR resources; balancing checks go to `meta.x12_balance`,
+    sets of a family with no mapping (and 4010 sets) are counted in `meta.unmapped`."""
+    from collections import Counter
+
+    from medlake.formats.x12 import parse_x12
+    from medlake.silver import balance, unmapped
+    from medlake.silver.mappings.x12 import map_sets
+    from medlake.silver.mappings.x12_common import X12Context
+
+    system = tenant.system_of(source)
+    ctx = X12Context(tenant.name, source.name, system, tenant.zone_of(source))
+    raws = table.column("raw").to_pylist()
+    isas, gss = table.column("isa").to_pylist(), table.column("gs").to_pylist()
+    shas, names, idxs, batches = _lineage(table)
+    sets = []
+    for row, (isa, gs, raw) in enumerate(zip(isas, gss, raws, strict=True)):
+        parsed = parse_x12((isa or "") + (gs or "") + raw, name=names[row], errors="ignore")
+        found = list(parsed.transaction_sets())
+        if found:
+            sets.append((row, found[-1]))
+    out = map_sets(sets, ctx)
+    records = [
+        store.SilverRecord(
+            r.id, r.resource_type, r.resource, r.patient_id, source.name, system, r.source_id,
+            shas[r.record_index], names[r.record_index], idxs[r.record_index], batches[r.record_index],
+        )
+        for r in out.resources
+    ]
+    problems = [
+        quarantine.Quarantined(
+            source.name, "silver", shas[p.record_index], names[p.record_index], idxs[p.record_index],
+            p.position, f"{names[p.record_index]}: {p.position}: {p.message}", None,
+        )
+        for p in out.problems
+    ]
+    balance.record(lake, source.name, out.balances, shas, names, idxs, batch_id)
+    unmapped.record(lake, source.name, Counter(), out.unmapped, batch_id)
     stats.unmapped_segments += sum(out.unmapped.values())
     return records, problems
 
