@@ -33,13 +33,15 @@
 - `Group`: `functional_id` (GS01), `sender`, `receiver`, `date`, `time`, `control_number`
   (GS06), `version` (GS08), `sets`.
 - `TransactionSet`: `id` (ST01), `control_number` (ST02), `guide` (ST03, else GS08),
-  `family`, `version` (`5010`/`4010`), `segments` (element lists, split on first use),
-  `raw_segments`, `segment(i)`, `text`, `loops` (root `Loop`, id `ST`), `find(id)`,
-  `find_all(id)`, `envelope()`, `line`, `ordinal`, `trailer` (False when SE is missing). A
-  TA1 is a set of one segment with id and family `TA1`.
+  `family`, `version` (`5010`/`4010`), `segments` (every segment's element list, split on
+  first use), `raw_segments`, `segment(i)` (splits only that one), `segment_id(i)`, `text`
+  (the exact ST … SE input, terminators and line breaks included: what bronze stores per
+  set), `envelope()` (the ISA/GS/ST facts stored beside it), `loops` (root `Loop`, id `ST`),
+  `tree` (the loops as arrays), `find(id)`, `find_all(id)`, `line`, `ordinal`, `trailer`
+  (False when SE is missing). A TA1 is a set of one segment with id and family `TA1`.
 - `Loop`: `id`, `start`/`end` (segment indices in the set), `children`, `parent`,
   `segments` (its own), `all_segments`, `trigger`, `segment(id, occurrence=1)`, `all(id)`,
-  `get("CLM02" | "CLM05-1")`, `find(id)`, `find_all(id)`, `walk()`, `hl`.
+  `get("CLM02" | "CLM05-1")`, `find(id)`, `find_all(id)`, `walk()`, `hl` (HL01–HL04).
 - `Segment`: `id`, `elements` (`[0]` is the id), `element(n)` and `component(n, k,
   repetition=1)` (raw, "" when absent), `get(n, component=None, repetition=1)` (`None` when
   empty), `repetitions(n)`, `components(n)`, `value("CLM05-1")`, `raw`.

@@ -25,9 +25,12 @@ from medlake.formats.x12.table import (
     SKIP,
     Compiled,
     Entry,
-    compiled,
     pick,
 )
+
+MAX_DEPTH = 24
+"""HL02 may nest an HL under any earlier one; past this depth it is placed by its level
+instead (a chain of HLs each naming the one before must not grow paths without bound)."""
 
 
 class LoopTree:
@@ -100,7 +103,7 @@ class _Hierarchy:
             if parent not in self.seen:
                 msg = f"HL02 parent `{parent}` does not exist: no earlier HL in this set has HL01 `{parent}`"
                 self.issues.append(Issue(rel, chosen, "HL02", msg))
-            elif cands and pnode is not None and pnode in stack:
+            elif cands and pnode is not None and pnode in stack and stack.index(pnode) < MAX_DEPTH:
                 depth = stack.index(pnode)
         if not cands:
             levels = ", ".join(sorted(entry.by_value))
@@ -186,13 +189,13 @@ class _Slow:
             ends[stack.pop()] = rel
 
 
-def build_loops(segs: list[str], start: int, sep: str, family: str) -> tuple[LoopTree, list[Issue], int]:
-    """The loop tree of the set whose ST is segs[start], read up to its SE.
+def build_loops(segs: list[str], start: int, sep: str, table: Compiled) -> tuple[LoopTree, list[Issue], int]:
+    """The loop tree of the set whose ST is segs[start], read up to its SE, with the loop
+    table of its family (compiled for the separator `sep`).
 
     Returns (tree, issues, the index of the envelope segment that ended the set: its SE, or
     the next ST/GS/GE/IEA/ISA/TA1 when SE is missing, or `len(segs)` at the end).
     """
-    table = compiled(family, sep)
     rows = table.rows
     tree = LoopTree()
     ids, starts, ends, parents, states = tree.ids, tree.starts, tree.ends, tree.parents, tree.states

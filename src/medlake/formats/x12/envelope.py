@@ -2,8 +2,8 @@
 
 ISA13 = IEA02 and IEA01 = number of groups; GS06 = GE02 and GE01 = number of sets; ST02 =
 SE02 and SE01 = number of segments from ST through SE. A missing trailer (a file cut short)
-is reported and the envelope closed where the next one starts. Only envelope segments are
-looked at here; the loops of each set are built as it closes.
+is reported and the envelope closed where the next one starts. Outside the sets only the
+envelope segments are looked at; at each ST the loop builder reads the set up to its SE.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from medlake.formats.x12.build import LoopTree, build_loops
 from medlake.formats.x12.guides import family_of, variant_837, version_of
 from medlake.formats.x12.interchange import Group, Interchange
 from medlake.formats.x12.position import X12Problem, emit, position
+from medlake.formats.x12.table import Compiled
 from medlake.formats.x12.transaction import TransactionSet
 
 ENVELOPE_IDS = frozenset(("ISA", "GS", "ST", "SE", "GE", "IEA", "TA1"))
@@ -31,6 +32,17 @@ class Context:
     problems: list[Problem] = field(default_factory=list)
     ordinal: int = 0
     """Sets (and TA1s) seen so far in the file."""
+    tables: dict[tuple[str, str], Compiled] = field(default_factory=dict)
+    """The loop tables compiled for this file, by (family, element separator)."""
+
+    def table(self, family: str, element: str) -> Compiled:
+        found = self.tables.get((family, element))
+        if found is None:
+            found = self.tables[family, element] = Compiled(family, element)
+        return found
+
+
+_LINES = {"837P": "SV1", "837I": "SV2", "837D": "SV3"}
 
 
 def _same_number(a: str, b: str) -> bool:
@@ -151,7 +163,7 @@ class _Walk:
 
     # -- a transaction set -------------------------------------------------------------------------
     def read_set(self, st: int) -> int:
-        """Read the set whose ST is segments[st]; returns the index after it."""
+        """Read the set whose ST is segments[st] (its loops too); returns the index after it."""
         ic, e = self.ic, self.e
         self.stray(st)
         if self.group is None:
@@ -161,35 +173,51 @@ class _Walk:
                 self.problem("`ST` without a `GS` before it: the set is kept in a group of its own", st)
         group = self.group
         head = ic.segments[st].split(e)
-        st01, st02 = _el(head, 1), _el(head, 2)
         guide = _el(head, 3) or group.version
-        family, mismatch = family_of(st01, guide)
-        if family == "837":
-            family = variant_837(ic.segments, st, e)
-        tree, issues, stop = build_loops(ic.segments, st, e, "837P" if family == "837" else family)
+        family, notes = self.family(st, head, guide)
+        table = self.ctx.table("837P" if family == "837" else family, e)
+        tree, issues, stop = build_loops(ic.segments, st, e, table)
         end = st + tree.ends[0]
-        trailer = end > stop
         version = version_of(guide) or version_of(group.version) or version_of(ic.version)
         ts = TransactionSet(
-            ic, group, st, end, id=st01, control_number=st02, guide=guide, family=family,
-            version=version, index=len(group.sets), ordinal=self.ctx.ordinal, trailer=trailer, tree=tree,
+            ic, group, st, end, id=_el(head, 1), control_number=_el(head, 2), guide=guide,
+            family=family, version=version, index=len(group.sets), ordinal=self.ctx.ordinal,
+            trailer=end > stop, tree=tree,
         )
         self.ctx.ordinal += 1
         group.sets.append(ts)
         ic.transaction_sets.append(ts)
-        where, rec = (st, st02), ts.ordinal
-        if mismatch:
-            self.problem(mismatch, st, group=group, tset=where, element="ST01", record=rec)
-        if trailer:
+        where, rec = (st, ts.control_number), ts.ordinal
+        for element, message in notes:
+            self.problem(message, st, group=group, tset=where, element=element, record=rec)
+        if ts.trailer:
             self.check_trailer(ts, where)
         else:
-            msg = f"set `{st02}` has no `SE` trailer: it ends at {self.describe(stop)} (the file may be cut short)"
+            msg = f"set `{ts.control_number}` has no `SE` trailer: it ends at {self.describe(stop)} (the file may be cut short)"
             self.problem(msg, end - 1, group=group, tset=where, record=rec)
         for issue in issues:
             self.problem(issue.message, st + issue.at, group=group, tset=where,
                          loop=issue.loop, element=issue.element, record=rec)
         self.expect = end
         return end
+
+    def family(self, st: int, head: list[str], guide: str | None) -> tuple[str, list[tuple[str | None, str]]]:
+        """The set's family, and (element, sentence) for each disagreement found on the way:
+        ST01 against the guide, and for an 837 the guide against the service-line segments."""
+        st01 = _el(head, 1)
+        family, mismatch = family_of(st01, guide)
+        notes: list[tuple[str | None, str]] = [("ST01", mismatch)] if mismatch else []
+        if st01 == "837":
+            lines = variant_837(self.ic.segments, st, self.e)
+            if lines != "837" and family != lines:
+                if family != "837":
+                    notes.append((
+                        "ST03" if _el(head, 3) else None,
+                        f"the guide `{guide}` is for {family} but the service lines are {lines}'s "
+                        f"({_LINES[lines]}); the set is read as {lines}",
+                    ))
+                family = lines
+        return family, notes
 
     def describe(self, stop: int) -> str:
         """Where a set without SE ended, in words."""
@@ -241,24 +269,12 @@ class _Walk:
         ic = self.ic
         if ic.header is None:
             return
-        isa13 = ic.control_number or ""
         n = sum(1 for g in ic.groups if g.header is not None)
         if self.iea is None:
             groups = f"{n} group{'s' if n != 1 else ''} seen"
             self.problem(f"the interchange has no `IEA` trailer: the file may be cut short ({groups})", len(ic.segments) - 1)
         else:
-            tail = ic.segments[self.iea].split(self.e)
-            iea01, iea02 = _el(tail, 1), _el(tail, 2)
-            if not iea01.isdigit() or int(iea01) != n:
-                said = f"says {int(iea01)}" if iea01.isdigit() else f"`{iea01}` is not a count of"
-                self.problem(f"IEA01 {said} functional groups but the interchange has {n}", self.iea, element="IEA01")
-            if not _same_number(iea02, isa13):
-                self.problem(f"IEA02 `{iea02}` does not match ISA13 `{isa13}`", self.iea, element="IEA02")
-            after = len(ic.segments) - self.iea - 1
-            if after:
-                sid = ic.segments[self.iea + 1].split(self.e, 1)[0]
-                more = f" (and {after - 1} more after it)" if after > 1 else ""
-                self.problem(f"segment `{sid}` after `IEA` is outside the interchange{more}; it is kept but not read", self.iea + 1)
+            self.check_iea(self.iea, n)
         if ic.version == "00401" and not any(g.version and g.version.startswith("00401") for g in ic.groups):
             self.problem(
                 "ISA12 `00401` is X12 4010: the interchange is read and structured (for `medlake "
@@ -266,6 +282,22 @@ class _Walk:
                 0,
                 element="ISA12",
             )
+
+    def check_iea(self, iea: int, groups: int) -> None:
+        ic = self.ic
+        isa13 = ic.control_number or ""
+        tail = ic.segments[iea].split(self.e)
+        iea01, iea02 = _el(tail, 1), _el(tail, 2)
+        if not iea01.isdigit() or int(iea01) != groups:
+            said = f"says {int(iea01)}" if iea01.isdigit() else f"`{iea01}` is not a count of"
+            self.problem(f"IEA01 {said} functional groups but the interchange has {groups}", iea, element="IEA01")
+        if not _same_number(iea02, isa13):
+            self.problem(f"IEA02 `{iea02}` does not match ISA13 `{isa13}`", iea, element="IEA02")
+        after = len(ic.segments) - iea - 1
+        if after:
+            sid = ic.segments[iea + 1].split(self.e, 1)[0]
+            more = f" (and {after - 1} more after it)" if after > 1 else ""
+            self.problem(f"segment `{sid}` after `IEA` is outside the interchange{more}; it is kept but not read", iea + 1)
 
     def check_version(self, group: Group, i: int) -> None:
         gs08 = group.version or ""

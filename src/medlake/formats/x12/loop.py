@@ -80,35 +80,30 @@ class Loop:
     def find(self, loop_id: str) -> Loop | None:
         """The first loop below this one with id `loop_id`, or `None`."""
         found = self._numbers(loop_id)
-        return self._view(found[0]) if found else None
+        return self._view(found[0], {}) if found else None
 
     def find_all(self, loop_id: str) -> list[Loop]:
         """Every loop below this one with id `loop_id`, in file order."""
-        return [self._view(k) for k in self._numbers(loop_id)]
+        views: dict[int, Loop] = {}
+        return [self._view(k, views) for k in self._numbers(loop_id)]
 
     def _numbers(self, loop_id: str) -> list[int]:
         ids = self.tree.ids
         return [k for k in range(self.number + 1, self.tree.subtree_end(self.number)) if ids[k] == loop_id]
 
-    def _view(self, k: int) -> Loop:
-        """A view of loop `k` (a descendant of this one) with its parent chain."""
-        tree = self.tree
-        chain = []
-        p = tree.parents[k]
-        while p != self.number:
-            chain.append(p)
-            p = tree.parents[p]
-        parent = self
-        for q in reversed(chain):
-            parent = Loop(self.set, tree, q, parent)
-        return Loop(self.set, tree, k, parent)
+    def _view(self, k: int, views: dict[int, Loop]) -> Loop:
+        """A view of loop `k` (a descendant of this one), its parents shared through `views`."""
+        p = self.tree.parents[k]
+        parent = self if p == self.number else views.get(p) or self._view(p, views)
+        view = views[k] = Loop(self.set, self.tree, k, parent)
+        return view
 
     def segment(self, sid: str, occurrence: int = 1) -> Segment | None:
         """The `occurrence`-th own segment with id `sid` (from 1), or `None`."""
         seen = 0
-        elements = self.set.segments
+        seg_id = self.set.segment_id
         for i in self._own():
-            if elements[i][0] == sid:
+            if seg_id(i) == sid:
                 seen += 1
                 if seen == occurrence:
                     return self.set.segment(i)
@@ -116,8 +111,8 @@ class Loop:
 
     def all(self, sid: str) -> list[Segment]:
         """Every own segment with id `sid`."""
-        elements = self.set.segments
-        return [self.set.segment(i) for i in self._own() if elements[i][0] == sid]
+        seg_id = self.set.segment_id
+        return [self.set.segment(i) for i in self._own() if seg_id(i) == sid]
 
     def get(self, ref: str, occurrence: int = 1) -> str | None:
         """The value at `CLM02` / `CLM05-1` in this loop's own segments; `None` when empty or absent."""

@@ -5,7 +5,8 @@ Which loop a trigger opens depends only on the trigger (segment id and qualifier
 ids of the loops open at that moment (the *path*, e.g. `ST/2000A/2000B/2300`). Paths are
 numbered as they are met, and each (path, trigger) decision is worked out once and then
 looked up: on a file of 50,000 claims the table is consulted a few dozen times, the memo
-the rest.
+the rest. A `Compiled` lives for one parse (the memo grows with what a file holds, so it is
+not kept between files); the entries it starts from are shared.
 """
 
 from __future__ import annotations
@@ -70,7 +71,7 @@ class Compiled:
     """
 
     def __init__(self, family: str, element: str) -> None:
-        self.entries = _entries(family, element)
+        self.entries = entries(family, element)
         self.paths: list[tuple[str, ...]] = []
         self.numbers: dict[tuple[str, ...], int] = {}
         self.rows: list[dict[str, Step]] = []
@@ -108,7 +109,9 @@ def _marker(entry: Entry) -> Step:
     return (QUALIFY if entry.offset else LAZY, entry, 0)
 
 
-def _entries(family: str, element: str) -> dict[str, Entry]:
+@lru_cache(maxsize=256)
+def entries(family: str, element: str) -> dict[str, Entry]:
+    """The trigger entries of `family` keyed by a segment's first three characters."""
     by_seg: dict[str, tuple[int, dict[str, list[Candidate]], list[Candidate]]] = {}
     for d in LOOPS.get(family, ()):
         sid, quals = d.trigger
@@ -139,9 +142,3 @@ def _entries(family: str, element: str) -> dict[str, Entry]:
         if sid not in ("LS", "LE"):
             table[key(sid, element)] = Entry(CLOSE, 0, 0, {}, (), target)
     return table
-
-
-@lru_cache(maxsize=256)
-def compiled(family: str, element: str) -> Compiled:
-    """The compiled table of `family` for segments split on `element` (shared, and memoized)."""
-    return Compiled(family, element)

@@ -93,8 +93,18 @@ class TransactionSet:
         return self._elements
 
     def segment(self, i: int) -> Segment:
-        """A view of segment `i` (0 is ST)."""
-        return Segment(self.segments[i], i, self.interchange.separators)
+        """A view of segment `i` (0 is ST); splits only that segment unless all are split."""
+        seps = self.interchange.separators
+        if self._elements is not None:
+            return Segment(self._elements[i], i, seps)
+        if not 0 <= i < self.end - self.start:
+            raise IndexError(f"segment {i} is outside the set (it has {len(self)})")
+        return Segment(self.interchange.segments[self.start + i].split(seps.element), i, seps)
+
+    def segment_id(self, i: int) -> str:
+        """The id of segment `i`, without splitting it."""
+        e = self.interchange.separators.element
+        return self.interchange.segments[self.start + i].split(e, 1)[0]
 
     def __len__(self) -> int:
         return self.end - self.start
