@@ -75,15 +75,15 @@ class Client:
             self._buf = self._buf[end + 2 :]
         return out
 
-    def nothing_more(self, wait: float = 0.3) -> bool:
-        """True when no reply arrives within `wait` seconds (used for MSH-15 = NE)."""
-        self.sock.settimeout(wait)
+    def read_until_closed(self) -> bytes:
+        """Everything the other side sends until it closes the connection."""
+        data = self._buf
         try:
-            return self.sock.recv(1) == b""
-        except TimeoutError:
-            return True
-        finally:
-            self.sock.settimeout(10.0)
+            while chunk := self.sock.recv(65536):
+                data += chunk
+        except (ConnectionError, ssl.SSLError):
+            pass
+        return data
 
     def close(self) -> None:
         self.sock.close()

@@ -263,6 +263,10 @@ from medlake.cli.listen import listen  # noqa: E402  (the command lives in its o
 
 app.command()(listen)
 
+from medlake.cli.ack import ack  # noqa: E402  (the command lives in its own module)
+
+app.command()(ack)
+
 
 def main() -> None:
     app()

@@ -274,6 +274,7 @@ class Listener:
                 self._say(f"micro-batch failed ({safe_error(e)}); the write-ahead log keeps the messages")
 
     async def _batch(self, final: bool = False) -> None:
+        """Roll the WAL, land the closed segments, run the pipeline when something new landed."""
         assert self._loop is not None
         self._forget_expired()
         closed = await self._loop.run_in_executor(self._io, self._roll)
@@ -281,28 +282,32 @@ class Listener:
             return
         if closed:
             await self._land(closed, "final batch" if final else f"batch {self.stats.batches + 1}")
-        if not self._run_due:
-            return
-        deadline = time.monotonic() + (self.settings.final_run_seconds if final else 0)
+        if self._run_due:
+            await self._run_pipeline(self.settings.final_run_seconds if final else 0.0)
+
+    async def _run_pipeline(self, wait_busy: float) -> None:
+        """land → bronze → silver for the source; waits up to `wait_busy` s for a busy tenant."""
+        assert self.worker is not None
+        deadline = time.monotonic() + wait_busy
         while True:
             try:
                 out = await asyncio.to_thread(self.worker.run)
+                break
             except BatchError as e:
-                if final and "busy" in str(e) and time.monotonic() < deadline:
+                if "busy" in str(e) and time.monotonic() < deadline:
                     await asyncio.sleep(0.5)
                     continue
                 self.stats.pipeline_errors += 1
                 self._say(f"pipeline not run: {e}; the landed messages are kept and picked up by the next run")
                 return
-            self._run_due = False
-            self.stats.pipeline_runs += 1
-            b, s = out.get("bronze", {}), out.get("silver", {})
-            self._say(
-                f"pipeline {out['run_id']}: bronze {b.get('rows', 0):,} row(s), {b.get('skipped_duplicates', 0):,} "
-                f"duplicate(s) skipped; silver {s.get('inserted', 0):,} new, {s.get('updated', 0):,} updated "
-                f"({out['seconds']:.1f} s)"
-            )
-            return
+        self._run_due = False
+        self.stats.pipeline_runs += 1
+        b, s = out.get("bronze", {}), out.get("silver", {})
+        self._say(
+            f"pipeline {out['run_id']}: bronze {b.get('rows', 0):,} row(s), {b.get('duplicates', 0):,} duplicate(s) "
+            f"skipped, {b.get('quarantined_records', 0):,} quarantined; silver {s.get('inserted', 0):,} new, "
+            f"{s.get('updated', 0):,} updated, {s.get('quarantined', 0):,} quarantined ({out['seconds']:.1f} s)"
+        )
 
     async def _land(self, numbers: list[int], label: str) -> None:
         assert self.worker is not None

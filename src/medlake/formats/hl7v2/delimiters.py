@@ -7,7 +7,9 @@ v2.7 optionally a fifth, the truncation character.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
+from typing import Any
 
 DEFAULT_ENCODING = "^~\\&"
 
@@ -20,6 +22,8 @@ class Delimiters:
     escape: str = "\\"
     subcomponent: str = "&"
     truncation: str = ""
+    matchers: dict[Any, Any] = dataclasses.field(default_factory=dict, compare=False, hash=False, repr=False)
+    """Compiled readers for these delimiters (`extract.py`); not part of the value."""
 
     @property
     def encoding_characters(self) -> str:

@@ -1,8 +1,8 @@
 """A parsed HL7 v2 message: its text, split into segments and fields only when asked.
 
 Nothing is split up front. A message read by the fast path holds its own text and the one
-terminator its segments end in: finding `PID` is a search in that text, and only the
-segments someone reads are cut out and split into fields (cached per segment). A message
+terminator its segments end in, plus its header split into fields: finding `PID` is a
+search in that text, and only the segments someone reads are cut out and split. A message
 read by the slow path (blank lines, mixed terminators, envelopes) holds its segment strings
 and the terminator after each. Either way `Message.text` is exactly the input, and
 `Message.encode()` rebuilds it from the split fields, which is what the round-trip tests check.
@@ -11,29 +11,16 @@ and the terminator after each. Either way `Message.text` is exactly the input, a
 from __future__ import annotations
 
 from collections.abc import Iterator
-from functools import lru_cache
 from typing import Any
 
 from medlake.formats.hl7v2.delimiters import Delimiters
+from medlake.formats.hl7v2.extract import PLAN_CACHE, PLANS, Matcher, Row, header_row, kind, matcher, plain_rows, plan, row
 from medlake.formats.hl7v2.fields import HEADERS, NULL, Segment, leaf, split_fields
 from medlake.formats.hl7v2.path import parse_path
 
 __all__ = ["HEADERS", "NULL", "Message", "Segment", "leaf", "split_fields"]
 
 _TERMINATOR_NAMES = {"\r": "CR", "\n": "LF", "\r\n": "CRLF"}
-
-Spec = tuple[int, int, int | None, int | None]
-"""(field, repetition, component, sub-component) of a path inside a segment."""
-
-
-@lru_cache(maxsize=1024)
-def _specs(paths: tuple[str, ...]) -> tuple[Spec, ...]:
-    out = []
-    for path in paths:
-        _, _, n, rep, comp, sub = parse_path("ZZZ." + path)
-        assert n is not None
-        out.append((n, rep, comp, sub))
-    return tuple(out)
 
 
 def _run_name(t: str) -> str:
@@ -47,10 +34,7 @@ def _run_name(t: str) -> str:
 class Message:
     """One HL7 v2 message: segment strings plus the terminators that followed them."""
 
-    __slots__ = (
-        "_at", "_body", "_cached", "_head", "_ids", "_last", "_segments", "_term", "_terminators",
-        "batch", "delimiters", "index", "line",
-    )
+    __slots__ = ("_body", "_head", "_last", "_segments", "_term", "_terms", "batch", "delimiters", "index", "line")
 
     def __init__(
         self,
@@ -62,17 +46,14 @@ class Message:
         batch: int | None = None,
     ) -> None:
         self._segments: list[str] | None = segments
-        self._terminators: list[str] | None = terminators  # one per segment; the last may be ""
+        self._terms: list[str] | None = terminators  # one per segment; the last may be ""
         self._body: str | None = None
         self._term = self._last = ""
+        self._head: tuple[str, ...] | None = None  # segment 0 split into fields
         self.delimiters = delimiters
         self.index = index
         self.line = line
         self.batch = batch
-        self._ids: list[str] | None = None
-        self._head: tuple[str, ...] | None = None  # the fields of segment 0
-        self._at = 0  # the index of the segment whose fields are in `_cached`
-        self._cached: tuple[str, ...] = ()
 
     @classmethod
     def from_text(
@@ -80,20 +61,18 @@ class Message:
         head: tuple[str, ...] | None = None,
     ) -> Message:
         """A message whose segments are `body` split on `term`, followed by `last` ("" or
-        `term`): `body` holds no blank line and no other line break. Split only when asked;
-        `head` is segment 0 already split into fields."""
+        `term`). `body` must hold no blank line and no other line break, and start every
+        line with a segment id. `head`: segment 0 already split into fields."""
         m = cls.__new__(cls)
         m._body = body
         m._term = term
         m._last = last
-        m._segments = m._terminators = m._ids = None
+        m._segments = m._terms = None
+        m._head = head
         m.delimiters = delimiters
         m.index = index
         m.line = line
         m.batch = None
-        m._head = head
-        m._at = 0
-        m._cached = ()
         return m
 
     # -- the whole message ---------------------------------------------------------------
@@ -108,11 +87,10 @@ class Message:
     @property
     def terminators(self) -> list[str]:
         """The terminator after each segment (blank lines included); the last may be ""."""
-        t = self._terminators
-        if t is None:
-            t = [self._term] * len(self.segments)
-            t[-1] = self._last
-            self._terminators = t
+        if self._terms is not None:
+            return self._terms
+        t = [self._term] * len(self.segments)
+        t[-1] = self._last
         return t
 
     @property
@@ -126,9 +104,9 @@ class Message:
         """The message rebuilt from its split fields, repetitions, components and sub-components."""
         d = self.delimiters
         out = []
-        for i, (seg, term) in enumerate(zip(self.segments, self.terminators, strict=True)):
-            fields = self._split(i, seg)
-            header = len(fields) > 1 and seg[:3] in HEADERS
+        for i, term in enumerate(self.terminators):
+            fields = self.fields(i)
+            header = len(fields) > 1 and fields[0] in HEADERS
             body = [
                 f if header and n <= 2 else d.repetition.join(
                     d.component.join(d.subcomponent.join(c.split(d.subcomponent)) for c in r.split(d.component))
@@ -146,9 +124,9 @@ class Message:
     def terminator(self) -> str:
         """The segment terminator seen: `CR`, `LF`, `CRLF` or `mixed` (a blank line counts as
         the terminator repeated)."""
-        if self._terminators is None and self._term:
-            return _TERMINATOR_NAMES[self._term]
-        seen = {_TERMINATOR_NAMES.get(t) or _run_name(t) for t in set(self.terminators) if t}
+        if self._terms is None:
+            return _TERMINATOR_NAMES.get(self._term, "CR")
+        seen = {_TERMINATOR_NAMES.get(t) or _run_name(t) for t in set(self._terms) if t}
         if len(seen) == 1:
             return seen.pop()
         return "mixed" if seen else "CR"
@@ -157,32 +135,42 @@ class Message:
     @property
     def ids(self) -> list[str]:
         """The segment ids, in order."""
-        ids = self._ids
-        if ids is None:
-            ids = self._ids = [s[:3] for s in self.segments]
-        return ids
-
-    def _split(self, i: int, s: str) -> tuple[str, ...]:
-        """The fields of segment `i` (text `s`); segment 0 and the last one split are kept."""
-        if i == 0:
-            f = self._head
-            if f is None:
-                f = self._head = tuple(split_fields(s, self.delimiters))
-            return f
-        if self._at == i:
-            return self._cached
-        f = self._cached = tuple(split_fields(s, self.delimiters))
-        self._at = i
-        return f
+        return [s[:3] for s in self.segments]
 
     def fields(self, i: int) -> list[str]:
         """The raw fields of segment `i` (`[0]` is the segment id)."""
-        if i == 0 and self._head is not None:
-            return list(self._head)
-        return list(self._split(i, self.segments[i]))
+        if i == 0:
+            return list(self._header())
+        return split_fields(self.segments[i], self.delimiters)
 
-    def _locate(self, sid: str, occurrence: int) -> tuple[int, str] | None:
+    def _header(self) -> tuple[str, ...]:
+        """Segment 0 split into fields (kept: every reader of a message wants its header)."""
+        h = self._head
+        if h is None:
+            first = self.segments[0] if self._segments else (self._body or "").split(self._term, 1)[0]
+            h = self._head = tuple(split_fields(first, self.delimiters))
+        return h
+
+    def _locate(self, sid: str, occurrence: int = 1) -> tuple[int, str] | None:
         """(index, text) of the `occurrence`-th segment `sid` (1-based)."""
+        body = self._body
+        if self._segments is None and body is not None and len(sid) == 3:
+            # every line of `body` starts with a segment id (3 characters, then no letter or
+            # digit), the first with MSH, and no terminator hides inside a segment: so a
+            # search for terminator + id finds exactly the segments wanted
+            term, start = self._term, 0
+            if sid == "MSH":
+                occurrence -= 1
+            if occurrence:
+                key, start = term + sid, -1
+                while occurrence:
+                    start = body.find(key, start + 1)
+                    if start < 0:
+                        return None
+                    occurrence -= 1
+                start += len(term)
+            end = body.find(term, start)
+            return body.count(term, 0, start), body[start:] if end < 0 else body[start:end]
         for i, s in enumerate(self.segments):
             if s[:3] == sid:
                 occurrence -= 1
@@ -191,32 +179,22 @@ class Message:
         return None
 
     def _texts(self, sid: str) -> list[str]:
-        """The text of every segment `sid`, found without splitting the whole message when it
-        has not been split yet."""
+        """The text of every segment `sid`, in order (a search, when the message is not split)."""
         body = self._body
-        if self._segments is not None or body is None or len(sid) != 3:
+        if self._segments is not None or body is None or len(sid) != 3 or sid == "MSH":
             return [s for s in self.segments if s[:3] == sid]
-        # every line of `body` starts with a segment id (3 characters, then no letter or
-        # digit) and no terminator hides inside a segment: terminator + id finds exactly them
         term = self._term
-        key, width = term + sid, len(term)
-        out = []
-        start = 0 if body.startswith(sid) else -1
-        if start < 0:
-            start = body.find(key)
-            if start < 0:
-                return out
+        key, width, out = term + sid, len(term), []
+        start = body.find(key)
+        while start >= 0:
             start += width
-        while True:
             end = body.find(term, start)
             if end < 0:
                 out.append(body[start:])
-                return out
+                break
             out.append(body[start:end])
             start = body.find(key, end)
-            if start < 0:
-                return out
-            start += width
+        return out
 
     def segment(self, sid: str, occurrence: int = 1) -> Segment | None:
         """The `occurrence`-th segment with id `sid` (1-based), or `None`."""
@@ -224,7 +202,7 @@ class Message:
         if hit is None:
             return None
         i, s = hit
-        return Segment(s, i, self.delimiters, self._head if i == 0 else self._cached if i == self._at else None)
+        return Segment(s, i, self.delimiters, self._header() if i == 0 else None)
 
     def all(self, sid: str) -> list[Segment]:
         """Every segment with id `sid`, in order."""
@@ -247,62 +225,71 @@ class Message:
         sid, occurrence, n, rep, comp, sub = parse_path(path)
         if n is None:
             return self.raw(path) or None
-        hit = self._locate(sid, occurrence)
-        if hit is None:
+        seg = self.segment(sid, occurrence)
+        return None if seg is None else seg.get(n, comp, sub, rep, text)
+
+    def first(self, sid: str, *paths: str, text: bool = False) -> Row | None:
+        """The values at `paths` (written without the segment id: `"5"`, `"3.1"`, `"3(2).1"`)
+        in the first `sid` segment, or `None` when there is none: `first("PID", "3.1", "7")`.
+        Values as `get` returns them; the segment is read once."""
+        body = self._body
+        if body is not None and self._segments is None:
+            m = self.delimiters.matchers.get((sid, paths, self._term), False)
+            if m is False:
+                m = self._matcher(sid, paths)
+            if m is not None:
+                found = m.pattern.search(body)
+                if found is None:
+                    return None
+                values = found.groups()
+                if m.order is None and not values[-1]:
+                    values = values[:-1]
+                    if "" not in values and NULL not in values:
+                        return values
+                return m.read(found.groups(), self.delimiters, text)
+        seg = self.segment(sid)
+        if seg is None:
             return None
-        f = self._split(*hit)
-        if n >= len(f):
-            return None
-        if n <= 2 and sid in HEADERS:
-            return f[n] or None  # MSH-1 and MSH-2 are never split or unescaped
-        return leaf(f[n], self.delimiters, rep, comp, sub, text)
+        if sid in HEADERS:
+            return header_row(seg, paths, text)
+        steps, top = PLANS.get(paths) or plan(paths)
+        return row(seg.raw, steps, top, self.delimiters, text)
+
+    def rows(self, sid: str, *paths: str, text: bool = False) -> list[Row]:
+        """For every `sid` segment, in order, the values at `paths` (as in `first`):
+        `rows("OBX", "3.1", "5")` is a (code, value) pair per OBX. The fast way to read a
+        repeating segment."""
+        body, d = self._body, self.delimiters
+        if body is not None and self._segments is None:
+            m = d.matchers.get((sid, paths, self._term), False)
+            if m is False:
+                m = self._matcher(sid, paths)
+            if m is not None:
+                plain = plain_rows(m, body)
+                if plain is not None:
+                    return plain
+                return [m.read(found, d, text) for found in m.pattern.findall(body)]
+        if sid in HEADERS:
+            return [header_row(s, paths, text) for s in self.all(sid)]
+        steps, top = PLANS.get(paths) or plan(paths)
+        return [row(s, steps, top, d, text) for s in self._texts(sid)]
+
+    def _matcher(self, sid: str, paths: tuple[str, ...]) -> Matcher | None:
+        cache = self.delimiters.matchers
+        if len(cache) >= PLAN_CACHE:
+            cache.clear()
+        m = cache[(sid, paths, self._term)] = matcher(sid, paths, self.delimiters, self._term)
+        return m
 
     def values(
         self, sid: str, n: int, comp: int | None = None, sub: int | None = None, rep: int = 1, text: bool = False
     ) -> list[str | None]:
         """Field `n` (or one of its parts) of every `sid` segment, in order: `values("OBX", 5)`
         is every OBX-5, unescaped, `None` where empty."""
-        return [row[0] for row in self._rows(sid, ((n, rep, comp, sub),), text)]
-
-    def rows(self, sid: str, *paths: str, text: bool = False) -> list[tuple[str | None, ...]]:
-        """For every `sid` segment, in order, the values at `paths` (written without the
-        segment id: `"5"`, `"3.1"`, `"3(2).1"`): `rows("OBX", "3.1", "5")` is a (code, value)
-        pair per OBX. Each segment is split once; the fast way to read repeating segments."""
-        return self._rows(sid, _specs(paths), text)
-
-    def _rows(self, sid: str, specs: tuple[Spec, ...], text: bool) -> list[tuple[str | None, ...]]:
-        d = self.delimiters
-        fs, cs, rs, es, ss = d.field, d.component, d.repetition, d.escape, d.subcomponent
-        header = sid in HEADERS
-        out: list[tuple[str | None, ...]] = []
-        for s in self._texts(sid):
-            f = split_fields(s, d) if header else s.split(fs)
-            size = len(f)
-            row: list[str | None] = []
-            for n, rep, comp, sub in specs:
-                raw = f[n] if n < size else ""
-                if not raw:
-                    row.append(None)
-                elif header and n <= 2:
-                    row.append(raw)  # MSH-1 and MSH-2 are never split or unescaped
-                elif rep == 1 and sub is None and (comp is None or comp == 1):
-                    # inline of `leaf` for a plain value or its first component
-                    if comp == 1:
-                        cut = raw.find(cs)
-                        head = raw if cut < 0 else raw[:cut]
-                    elif cs in raw:
-                        row.append(leaf(raw, d, rep, comp, sub, text))
-                        continue
-                    else:
-                        head = raw
-                    if rs in head or ss in head or es in head:
-                        row.append(leaf(raw, d, rep, comp, sub, text))
-                    else:
-                        row.append(head if head and head != NULL else None)
-                else:
-                    row.append(leaf(raw, d, rep, comp, sub, text))
-            out.append(tuple(row))
-        return out
+        if sid in HEADERS:
+            return [s.get(n, comp, sub, rep, text) for s in self.all(sid)]
+        steps, d = ((n, kind(rep, comp, sub), rep, comp, sub),), self.delimiters
+        return [row(s, steps, n + 1, d, text)[0] for s in self._texts(sid)]
 
     def raw(self, path: str) -> str:
         """The raw (escaped) text at a path; "" when absent."""
@@ -310,9 +297,10 @@ class Message:
         hit = self._locate(p.segment, p.occurrence)
         if hit is None:
             return ""
+        i, s = hit
         if p.field is None:
-            return hit[1]
-        f = self._split(*hit)
+            return s
+        f = self._header() if i == 0 else split_fields(s, self.delimiters)
         raw = f[p.field] if p.field < len(f) else ""
         if not raw or (p.field <= 2 and p.segment in HEADERS):
             return raw
@@ -335,14 +323,12 @@ class Message:
 
     # -- header shortcuts ---------------------------------------------------------------------
     def _msh(self, n: int, comp: int | None = None) -> str | None:
-        f = self._head
-        if f is None:
-            body = self._body
-            first = self._segments[0] if self._segments else (body.split(self._term, 1)[0] if body else "")
-            f = self._split(0, first)
-        if f[0] != "MSH":
+        if not self._body and not self._segments:
             return None
-        return leaf(f[n], self.delimiters, 1, comp) if n < len(f) else None
+        f = self._header()
+        if f[0] != "MSH" or n >= len(f):
+            return None
+        return leaf(f[n], self.delimiters, 1, comp)
 
     @property
     def message_type(self) -> str | None:

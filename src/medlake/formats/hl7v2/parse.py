@@ -117,24 +117,24 @@ def _fast(text: str, out: Hl7File, name: str, errors: ErrorLevel) -> bool:
     parts = body.split(term + "MSH")
     last = len(parts) - 1 if body is text else -1  # the message with no terminator at its end
     messages = out.messages
-    known: dict[str, tuple[Delimiters, str | None]] = {}
+    prefix = "\x00"  # "MSH|^~\\&|" of the last header read without a problem
     line = 1
     for k, part in enumerate(parts):
         mtext = part if k == 0 else "MSH" + part
         cut = mtext.find(term)
         head = mtext if cut < 0 else mtext[:cut]
-        key = head[:10]
-        hit = known.get(key)
-        if hit is None:
-            hit = read_delimiters(head)
-            if key.find(key[3:4], 4) > 0:  # the key holds all of MSH-2: same key, same answer
-                known[key] = hit
-        d, problem = hit
-        f = tuple(split_fields(head, d))
-        msg = Message.from_text(mtext, term, "" if k == last else term, d, k, line, f)
+        if not head.startswith(prefix):
+            d, problem = read_delimiters(head)
+            if problem:
+                report(Problem(problem, f"message {k + 1} MSH-2", line, k, head[:80]), errors, out.problems, name)
+                prefix = "\x00"
+            else:  # the same MSH-1 and MSH-2 (and the separator after them) mean the same delimiters
+                prefix = head[: 5 + len(d.encoding_characters)]
+                if not prefix.endswith(d.field):
+                    prefix = "\x00"
+        f = split_fields(head, d)
+        msg = Message.from_text(mtext, term, "" if k == last else term, d, k, line, tuple(f))
         messages.append(msg)
-        if problem:
-            report(Problem(problem, f"message {k + 1} MSH-2", line, k, head[:80]), errors, out.problems, name)
         if len(f) < 13 or not f[9] or not f[10] or not f[12]:
             _check_header(msg, out, name, errors)
         line += mtext.count(term) + 1

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
 from medlake.silver.ids import SOURCE_TAG_SYSTEM, silver_id
 
@@ -193,6 +194,13 @@ class SetMapper:
             self.resources.append(mapped)
         return f"{rtype}/{rid}"
 
+    def add_version(self, rtype: str, key: str, body: dict[str, Any], patient_key: str | None = None) -> str:
+        """Like `add`, but a resource already added in this set is kept: this body follows it
+        as its next version (an 835 claim, its reversal CLP02 = 22 and its correction share
+        one EOB id; the silver store keeps each as a version, in file order)."""
+        self._at.pop((rtype, self.id_of(rtype, key)), None)
+        return self.add(rtype, key, body, patient_key)
+
     def find(self, rtype: str, key: str) -> dict[str, Any] | None:
         at = self._at.get((rtype, self.id_of(rtype, key)))
         return None if at is None else self.resources[at].resource
@@ -269,3 +277,121 @@ def segment_amount(seg: Segment | None, n: int) -> Decimal:
         return Decimal(text) if text else Decimal(0)
     except InvalidOperation:
         return Decimal(0)
+
+
+# -- parties: what the 835, 834, 270/271 and 276/277 mappings share with the 837's ----------------
+# (the same keys, systems and shapes as `x12_837_parties`, so both feeds name one payer, member
+# and provider alike)
+MEMBER_ID_SYSTEM = "https://medlake.dev/fhir/sid/member-id"
+"""Member ids are unique per payer: an identifier's system is this + `/<payer id>`."""
+PAYER_ID_SYSTEM = "https://medlake.dev/fhir/sid/payer-id"
+"""A payer's id as the file sends it (NM1*PR NM109, N1*PR N104, N1*IN N104 …)."""
+SSN_SYSTEM = "http://hl7.org/fhir/sid/us-ssn"
+HL7_TERMINOLOGY = "http://terminology.hl7.org/CodeSystem"
+GENDERS = {"M": "male", "F": "female", "U": "unknown"}
+"""DMG03 → Patient.gender."""
+
+
+def concept(system: str, code: str, display: str | None = None) -> dict[str, Any]:
+    """A CodeableConcept of one coding."""
+    out = {"system": system, "code": code}
+    if display:
+        out["display"] = display
+    return {"coding": [out]}
+
+
+def member_identifier(payer_id: str, member_id: str) -> dict[str, Any]:
+    """A member id (typed MB) under its payer's system."""
+    return {
+        "type": concept(f"{HL7_TERMINOLOGY}/v2-0203", "MB", "Member Number"),
+        "system": f"{MEMBER_ID_SYSTEM}/{quote(payer_id, safe='')}",
+        "value": member_id,
+    }
+
+
+def human_name(nm1: Segment) -> dict[str, Any] | None:
+    """NM1 as a HumanName: NM103 family, NM104/NM105 given, NM106 prefix, NM107 suffix."""
+    out: dict[str, Any] = {}
+    if nm1.get(3):
+        out["family"] = nm1.get(3)
+    given = [g for g in (nm1.get(4), nm1.get(5)) if g]
+    if given:
+        out["given"] = given
+    for n, key in ((6, "prefix"), (7, "suffix")):
+        value = nm1.get(n)
+        if value:
+            out[key] = [value]
+    return out or None
+
+
+def postal_address(n3: Segment | None, n4: Segment | None, use: str) -> dict[str, Any] | None:
+    """N3 (two lines) + N4 (city, state, postal code, country) as an Address."""
+    out: dict[str, Any] = {"use": use}
+    lines = [x for x in (n3.get(1), n3.get(2)) if x] if n3 is not None else []
+    if lines:
+        out["line"] = lines
+    if n4 is not None:
+        for n, key in ((1, "city"), (2, "state"), (3, "postalCode"), (4, "country")):
+            value = n4.get(n)
+            if value:
+                out[key] = value
+    return out if len(out) > 1 else None
+
+
+def payer_organization(m: SetMapper, payer_id: str, name: str | None) -> dict[str, Any]:
+    """Organization `payer|<id>` (identifier, type `pay`, name: what every family knows of a
+    payer, so the 835's and the 837's payer are one unchanging resource); its reference."""
+    key = f"payer|{payer_id}"
+    if m.find("Organization", key) is None:
+        body: dict[str, Any] = {}
+        if not payer_id.startswith("name|"):
+            body["identifier"] = [{"system": PAYER_ID_SYSTEM, "value": payer_id}]
+        body["type"] = [concept(f"{HL7_TERMINOLOGY}/organization-type", "pay", "Payer")]
+        if name:
+            body["name"] = name
+        m.add("Organization", key, body)
+    return m.reference("Organization", key, name)
+
+
+def provider_key(qualifier: str | None, ident: str | None, name: str | None, first: str | None = None) -> str:
+    """A provider's key as the 837 makes it: the NPI; else `<qualifier>|<id>`; else the name."""
+    if ident:
+        return ident if qualifier == "XX" else f"{qualifier or ''}|{ident}"
+    return f"name|{name or ''}|{first or ''}"
+
+
+def provider_party(m: SetMapper, nm1: Segment) -> dict[str, Any]:
+    """An NM1 provider as a Practitioner (NM102 = 1) or Organization (NPI identifier, name;
+    key `provider_key`); its reference. The first made for a key in a set is kept."""
+    rtype = "Practitioner" if nm1.get(2) == "1" else "Organization"
+    key = provider_key(nm1.get(8), nm1.get(9), nm1.get(3), nm1.get(4))
+    name = nm1.get(3) if rtype == "Organization" else " ".join(x for x in (nm1.get(4), nm1.get(3)) if x)
+    if m.find(rtype, key) is None:
+        body: dict[str, Any] = {}
+        if nm1.get(8) == "XX" and nm1.get(9):
+            body["identifier"] = [{"system": NPI_SYSTEM, "value": nm1.get(9)}]
+        if rtype == "Organization":
+            body["type"] = [concept(f"{HL7_TERMINOLOGY}/organization-type", "prov", "Healthcare Provider")]
+            if nm1.get(3):
+                body["name"] = nm1.get(3)
+        else:
+            hn = human_name(nm1)
+            if hn:
+                body["name"] = [hn]
+        m.add(rtype, key, body)
+    return m.reference(rtype, key, name or None)
+
+
+def ancestor(loop: Loop, loop_id: str) -> Loop | None:
+    """The nearest loop above `loop` with id `loop_id` (`2000A` above a claim status loop …)."""
+    up = loop.parent
+    while up is not None and up.id != loop_id:
+        up = up.parent
+    return up
+
+
+def name_loop(level: Loop | None) -> Loop | None:
+    """The 2100x name loop (NM1) directly inside an HL level loop (2000x)."""
+    if level is None:
+        return None
+    return next((c for c in level.children if c.id.startswith("2100")), None)

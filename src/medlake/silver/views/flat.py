@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 import pyarrow as pa
 
 from medlake.errors import ConfigError
-from medlake.silver.schema import CURRENT_SCHEMA, table_name
+from medlake.silver.schema import CURRENT_SCHEMA, HISTORY_SCHEMA, table_name
 
 if TYPE_CHECKING:
     import duckdb
@@ -44,6 +44,14 @@ VIEWS: tuple[str, ...] = (
     "coverage",
     "practitioner",
     "organization",
+    "claim",
+    "claim_line",
+    "claim_version",
+    "explanation_of_benefit",
+    "eob_version",
+    "eob_adjustment",
+    "payment",
+    "claim_response_version",
 )
 """Names of the shipped flat views, in dependency-free order."""
 
@@ -60,7 +68,20 @@ _RESOURCE_TYPES: dict[str, str] = {
     "coverage": "Coverage",
     "practitioner": "Practitioner",
     "organization": "Organization",
+    "claim": "Claim",
+    "claim_line": "Claim",
+    "claim_version": "Claim",
+    "explanation_of_benefit": "ExplanationOfBenefit",
+    "eob_version": "ExplanationOfBenefit",
+    "eob_adjustment": "ExplanationOfBenefit",
+    "payment": "PaymentReconciliation",
+    "claim_response_version": "ClaimResponse",
 }
+
+_HISTORY_VIEWS: frozenset[str] = frozenset(
+    {"claim_version", "eob_version", "eob_adjustment", "claim_response_version"}
+)
+"""Views that read every version (`silver.<type>_history`) instead of the current table."""
 
 _DUCKDB_TYPES: dict[str, str] = {
     "string": "VARCHAR",
@@ -91,9 +112,11 @@ def view_sql(name: str) -> str:
 
 
 def required_tables(name: str) -> list[str]:
-    """The `silver.<table>` names view `name` reads (e.g. `["medication_request"]`)."""
+    """The `silver.<table>` names view `name` reads (e.g. `["medication_request"]`, or
+    `["claim_history"]` for a view over every version)."""
     _check_name(name)
-    return [table_name(_RESOURCE_TYPES[name])]
+    suffix = "_history" if name in _HISTORY_VIEWS else ""
+    return [table_name(_RESOURCE_TYPES[name]) + suffix]
 
 
 def install_macros(con: duckdb.DuckDBPyConnection) -> None:
@@ -102,9 +125,9 @@ def install_macros(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def _empty_silver_sql(table: str) -> str:
+    schema = HISTORY_SCHEMA if table.endswith("_history") else CURRENT_SCHEMA
     cols = ", ".join(
-        f"CAST(NULL AS {_DUCKDB_TYPES[str(field.type)]}) AS {field.name}"
-        for field in CURRENT_SCHEMA
+        f"CAST(NULL AS {_DUCKDB_TYPES[str(field.type)]}) AS {field.name}" for field in schema
     )
     return f"CREATE VIEW silver.{table} AS SELECT {cols} WHERE false"
 

@@ -1,0 +1,174 @@
+"""Reading many values fast: the steps for a list of paths, applied to one segment's text.
+
+`Message.rows("OBX", "3.1", "5")` and `Message.first("PID", "3.1", "5.1", "7")` turn their
+paths into steps once (cached per tuple of paths), split each segment once, and only as far
+as the highest field asked for. A segment with no repetition, sub-component or escape
+character anywhere (most of them) is read inline; anything else goes through `leaf`, so the
+values are the same as `Message.get` would return.
+"""
+
+from __future__ import annotations
+
+import re
+from itertools import chain
+
+from medlake.formats.hl7v2.delimiters import Delimiters
+from medlake.formats.hl7v2.fields import HEADERS, NULL, Segment, leaf
+from medlake.formats.hl7v2.path import parse_path
+
+Step = tuple[int, int, int, int | None, int | None]
+"""How to read one path inside a segment: (field, kind, repetition, component, sub-component).
+Kind 0 is a whole field, 1 its first component (both read inline when plain), 2 anything else."""
+
+Plan = tuple[tuple[Step, ...], int]
+"""The steps, and how many times to split the segment (fields past that stay unsplit)."""
+
+PLANS: dict[tuple[str, ...], Plan] = {}
+"""Plans by their paths; cleared when it grows past `PLAN_CACHE`."""
+
+PLAN_CACHE = 1024
+
+Row = tuple[str | None, ...]
+
+
+def kind(rep: int, comp: int | None, sub: int | None) -> int:
+    if rep == 1 and sub is None:
+        if comp is None:
+            return 0
+        if comp == 1:
+            return 1
+    return 2
+
+
+def plan(paths: tuple[str, ...]) -> Plan:
+    """The plan for `paths`, written without a segment id (`"5"`, `"3.1"`, `"3(2).4.2"`)."""
+    steps = []
+    for path in paths:
+        _, _, n, rep, comp, sub = parse_path("ZZZ." + path)
+        if n is None:  # pragma: no cover - the pattern always has a field after "ZZZ."
+            raise ValueError(path)
+        steps.append((n, kind(rep, comp, sub), rep, comp, sub))
+    if len(PLANS) >= PLAN_CACHE:
+        PLANS.clear()
+    made = PLANS[paths] = (tuple(steps), max((s[0] for s in steps), default=0) + 1)
+    return made
+
+
+def row(s: str, steps: tuple[Step, ...], top: int, d: Delimiters, text: bool) -> Row:
+    """The values of one segment `s` (not a header segment) for `steps`."""
+    f = s.split(d.field, top)
+    size = len(f)
+    plain = d.repetition not in s and d.subcomponent not in s and d.escape not in s
+    out: list[str | None] = []
+    for n, k, rep, comp, sub in steps:
+        raw = f[n] if n < size else ""
+        if not raw:
+            out.append(None)
+        elif plain and k == 1:
+            head = raw.partition(d.component)[0]
+            out.append(head if head and head != NULL else None)
+        elif plain and k == 0 and d.component not in raw:
+            out.append(raw if raw != NULL else None)
+        else:
+            out.append(leaf(raw, d, rep, comp, sub, text))
+    return tuple(out)
+
+
+def header_row(seg: Segment, paths: tuple[str, ...], text: bool) -> Row:
+    """`row` for a header segment (MSH, FHS, BHS), whose first two fields are never split."""
+    out = []
+    for path in paths:
+        _, _, n, rep, comp, sub = parse_path("ZZZ." + path)
+        out.append(seg.get(n or 0, comp, sub, rep, text))
+    return tuple(out)
+
+
+class Matcher:
+    """One regex that reads `paths` from every plain `sid` segment of a message's text.
+
+    For each segment it captures the values (when the fields read hold no repetition,
+    sub-component or escape character and every field and component read is there) or, in
+    its last group, the rest of the segment, which `row` then reads the slow way.
+    """
+
+    __slots__ = ("key", "order", "pattern", "plain", "sid", "single", "steps", "top")
+
+    def __init__(self, sid: str, steps: tuple[Step, ...], top: int, d: Delimiters, term: str) -> None:
+        self.sid, self.steps, self.top = sid, steps, top
+        order = sorted(range(len(steps)), key=lambda i: (steps[i][0], steps[i][3] or 0))
+        self.order = None if order == sorted(order) else tuple(order.index(i) for i in range(len(steps)))
+        end, fs, cs = _chars(term), _chars(d.field), _chars(d.component)
+        plain = fs + end + _chars(d.repetition + d.subcomponent + d.escape)  # not in a plain field
+        parts, at, i = [], 0, 0
+        while i < len(order):
+            n = steps[order[i]][0]
+            parts.append(f"(?:{fs}[^{fs}{end}]*){{{n - at - 1}}}{fs}" if n - at > 1 else fs)
+            comps = []
+            while i < len(order) and steps[order[i]][0] == n:
+                comps.append(steps[order[i]][3])
+                i += 1
+            if comps == [None]:
+                parts.append(f"([^{plain}]*)")
+            else:
+                c_at = 1
+                for c in comps:
+                    assert c is not None  # `matcher` lets no whole field share its field
+                    parts.append((f"(?:[^{plain}{cs}]*{cs}){{{c - c_at}}}" if c > c_at else "") + f"([^{plain}{cs}]*)")
+                    c_at = c
+                parts.append(f"[^{plain}]*")
+            at = n
+        body = "".join(parts) + f"(?=[{fs}{end}]|\\Z)"
+        self.pattern = re.compile(f"{end}{_chars(sid)}(?:{body}|([^{end}]*))")
+        self.plain = re.compile(f"{end}{_chars(sid)}{body}")
+        """Only plain segments: a message whose count of `key` equals the matches is all plain."""
+        self.key = term + sid
+        self.single = len(steps) == 1
+
+    def read(self, found: tuple[str, ...], d: Delimiters, text: bool) -> Row:
+        """The row for one match: its captures, or the rest of a segment that is not plain."""
+        rest = found[-1]
+        if rest:
+            return row(self.sid + rest, self.steps, self.top, d, text)
+        values: Row = found[:-1]
+        if "" in values or NULL in values:
+            values = tuple(v if v and v != NULL else None for v in values)
+        if self.order is not None:
+            values = tuple(values[i] for i in self.order)
+        return values
+
+
+def plain_rows(m: Matcher, body: str) -> list[Row] | None:
+    """Every `sid` row of a message text when all of them are plain, else None."""
+    found = m.plain.findall(body)
+    if len(found) != body.count(m.key):
+        return None
+    if m.single:
+        return [(v,) if v and v != NULL else (None,) for v in found]
+    values = set(chain.from_iterable(found))
+    if "" in values or NULL in values:
+        found = [tuple(v if v and v != NULL else None for v in t) for t in found]
+    if m.order is not None:
+        order = m.order
+        return [tuple(t[i] for i in order) for t in found]
+    return found
+
+
+def matcher(sid: str, paths: tuple[str, ...], d: Delimiters, term: str) -> Matcher | None:
+    """The `Matcher` for these paths, or None when a path reaches into repetitions or
+    sub-components, or a field is read both whole and by component (then `row` reads each
+    segment), or `sid` is a header segment or no segment id."""
+    steps, top = PLANS.get(paths) or plan(paths)
+    if not steps or len(sid) != 3 or sid in HEADERS or any(rep != 1 or sub is not None for _, _, rep, _, sub in steps):
+        return None
+    by_field: dict[int, list[int | None]] = {}
+    for n, _, _, comp, _ in steps:
+        by_field.setdefault(n, []).append(comp)
+    for comps in by_field.values():
+        if len(set(comps)) != len(comps) or (None in comps and len(comps) > 1):
+            return None
+    return Matcher(sid, steps, top, d, term)
+
+
+def _chars(text: str) -> str:
+    """`text` with every character written as a regex escape (safe inside and outside [])."""
+    return "".join(f"\\x{ord(c):02x}" if ord(c) < 0x100 else f"\\U{ord(c):08x}" for c in text)

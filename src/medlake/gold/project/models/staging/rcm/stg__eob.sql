@@ -1,0 +1,26 @@
+-- grain: one row per ExplanationOfBenefit (current version)
+select
+    id as eob_id,
+    version as eob_version,
+    claim_id,
+    payer_claim_number,
+    patient_id,
+    source,
+    status,
+    claim_status_code,
+    outcome,
+    disposition,
+    eob_type,
+    insurer_id as payer_id,
+    payer_name,
+    provider_id as payee_id,
+    created as created_date,
+    payment_date,
+    payment_type,
+    payment_identifier,
+    charge,
+    paid,
+    patient_responsibility,
+    allowed,
+    line_count
+from {{ source('rcm_views', 'explanation_of_benefit') }}

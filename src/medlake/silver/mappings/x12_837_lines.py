@@ -1,0 +1,247 @@
+"""837 service lines (loop 2400: SV1 professional, SV2 institutional, SV3 dental) → Claim.item.
+
+- sequence: LX01 (the line's position when LX01 is not a number)
+- productOrService: SV101 / SV202 / SV301 `qualifier:code` (`product_coding`; SV202 HP is a
+  HIPPS rate code), text SVx01-7; an institutional line with only a revenue code gets the
+  data-absent-reason `not-applicable`; modifier: components 3–6 (two digits: CPT, else HCPCS)
+- revenue: SV201 (NUBC revenue code)
+- servicedDate / servicedPeriod: the line's DTP*472 (D8 / RD8)
+- locationCodeableConcept: SV105 / SV303 place of service, else CLM05-1 (when CLM05-2 = B)
+- quantity: SV104 / SV205 / SV306, with minutes (SV103 MJ) or days (SV204 DA) as UCUM units
+- net: SV102 / SV203 / SV302 (and into the claim's Σ line charges)
+- diagnosisSequence: SV107 / SV311 pointers (1–12: the n-th ABK/ABF diagnosis of the claim)
+- careTeamSequence: the line's provider loops (2420x), added to the claim's care team
+- bodySite (837D): the first TOO tooth (ADA universal numbering), subSite its TOO03 surfaces
+  (ex-surface; F facial is V); without a tooth, the SV304-1 area of the oral cavity
+
+Not mapped: SV1 emergency / EPSDT / family planning flags, SV2 unit rate and non-covered
+charge, SV305 prosthesis, TOO segments after the first, 2410 drug (LIN/CTP), the line's other
+DTP dates, REF, AMT, NTE, PS1, HCP repricing, 2420 facility and ambulance loops, 2430/2440.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+from medlake.silver.mappings.x12_837_parties import TERMINOLOGY, coding
+from medlake.silver.mappings.x12_common import (
+    CPT,
+    HCPCS,
+    POS,
+    REVENUE,
+    SetMapper,
+    X12ValueError,
+    decimal,
+    product_coding,
+)
+
+if TYPE_CHECKING:
+    from medlake.formats.x12 import Segment
+    from medlake.silver.mappings.x12_837_claim import CareTeam
+    from medlake.silver.mappings.x12_837_nodes import Node
+
+ADA_TOOTH = f"{TERMINOLOGY}/ADAUniversalToothDesignationSystem"
+ADA_AREA = f"{TERMINOLOGY}/ADAAreaOralCavitySystem"
+HIPPS = "https://www.cms.gov/Medicare/Medicare-Fee-for-Service-Payment/ProspMedicareFeeSvcPmtGen/HIPPSCodes"
+UCUM = "http://unitsofmeasure.org"
+ABSENT = f"{TERMINOLOGY}/data-absent-reason"
+SURFACES = {"B": "B", "D": "D", "F": "V", "I": "I", "L": "L", "M": "M", "O": "O"}
+"""TOO03 tooth surface → ex-surface (F facial is the vestibular surface, V)."""
+UNITS = {"MJ": ("min", "min"), "DA": ("d", "d")}
+"""SV103 / SV204 unit basis → (UCUM code, unit); UN (units) leaves the quantity unitless."""
+
+
+class Layout(NamedTuple):
+    """Where a line segment keeps each value (element numbers; None: not in this segment)."""
+
+    segment: str
+    product: int
+    charge: int
+    unit: int | None
+    quantity: int
+    place: int | None
+    pointers: int | None
+    revenue: int | None
+
+
+LAYOUTS = {
+    "837P": Layout("SV1", 1, 2, 3, 4, 5, 7, None),
+    "837I": Layout("SV2", 2, 3, 4, 5, None, None, 1),
+    "837D": Layout("SV3", 1, 2, None, 6, 3, 11, None),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Line:
+    """What the lines take from their claim."""
+
+    family: str
+    place: str | None
+    """CLM05-1 when it is a place of service."""
+    pointers: list[int]
+    """Diagnosis sequence of pointer 1, 2, …"""
+    team: CareTeam
+
+
+@dataclass(slots=True)
+class Items:
+    items: list[dict[str, Any]] = field(default_factory=list)
+    dates: list[tuple[str, str]] = field(default_factory=list)
+    """(first, last) service date of each dated line."""
+    charges: Decimal = Decimal(0)
+
+
+def amount(m: SetMapper, node: Node, element: str, text: str | None) -> Decimal | None:
+    """An X12 amount as a Decimal; a problem (and None) when it is not one."""
+    try:
+        value = decimal(text)
+    except X12ValueError:
+        value = Decimal("NaN")
+    if value is not None and not value.is_finite():
+        m.problem(node.loop, element, f"`{text}` is not an amount")
+        return None
+    return value
+
+
+def map_lines(m: SetMapper, lines: list[Node], line: Line) -> Items:
+    out = Items()
+    layout = LAYOUTS[line.family]
+    for n, node in enumerate(lines, 1):
+        sv = node.seg(layout.segment)
+        if sv is None:
+            m.problem(node.loop, layout.segment, f"service line {n} has no {layout.segment} segment: it is not mapped")
+            continue
+        item = _item(m, node, sv, n, layout, line)
+        charge = amount(m, node, f"{layout.segment}{layout.charge:02d}", sv.get(layout.charge))
+        if charge is not None:
+            item["net"] = {"value": float(charge), "currency": "USD"}
+            out.charges += charge
+        when = item.get("servicedDate")
+        if when:
+            out.dates.append((when, when))
+        elif "servicedPeriod" in item:
+            p = item["servicedPeriod"]
+            out.dates.append((p["start"], p.get("end", p["start"])))
+        out.items.append(item)
+    return out
+
+
+def _item(m: SetMapper, node: Node, sv: Segment, n: int, layout: Layout, line: Line) -> dict[str, Any]:
+    item: dict[str, Any] = {"sequence": _sequence(m, node, n)}
+    team = [s for s in (line.team.add(m, child) for child in node.children) if s is not None]
+    if team:
+        item["careTeamSequence"] = list(dict.fromkeys(team))
+    if layout.pointers is not None:
+        pointers = _pointers(m, node, sv, layout, line.pointers)
+        if pointers:
+            item["diagnosisSequence"] = pointers
+    if layout.revenue is not None and sv.get(layout.revenue):
+        item["revenue"] = coding(REVENUE, sv.get(layout.revenue) or "")
+    _product(m, node, sv, layout, item)
+    _served(m, node, item)
+    place = (sv.get(layout.place) if layout.place else None) or line.place
+    if place:
+        item["locationCodeableConcept"] = coding(POS, place)
+    quantity = _quantity(m, node, sv, layout)
+    if quantity:
+        item["quantity"] = quantity
+    if layout.segment == "SV3":
+        _tooth(m, node, sv, item)
+    return item
+
+
+def _sequence(m: SetMapper, node: Node, n: int) -> int:
+    lx = node.seg("LX")
+    text = lx.get(1) if lx is not None else None
+    if text and text.isdigit() and int(text) > 0:
+        return int(text)
+    m.problem(node.loop, "LX01", f"`{text or ''}` is not a line number; the line's position ({n}) is used")
+    return n
+
+
+def _pointers(m: SetMapper, node: Node, sv: Segment, layout: Layout, targets: list[int]) -> list[int]:
+    out: list[int] = []
+    element = f"{layout.segment}{layout.pointers:02d}"
+    for k, p in enumerate(sv.components(layout.pointers or 0), 1):
+        if not p:
+            continue
+        if p.isdigit() and 0 < int(p) <= len(targets):
+            out.append(targets[int(p) - 1])
+        else:
+            msg = f"diagnosis pointer `{p}` names no diagnosis of the claim (it has {len(targets)} in HI ABK/ABF)"
+            m.problem(node.loop, f"{element}-{k}", msg)
+    return list(dict.fromkeys(out))
+
+
+def _product(m: SetMapper, node: Node, sv: Segment, layout: Layout, item: dict[str, Any]) -> None:
+    """productOrService (and its text) and modifier from the procedure composite."""
+    comps = sv.components(layout.product)
+    qualifier = comps[0] if comps else ""
+    code = comps[1] if len(comps) > 1 else ""
+    if code:
+        c = {"system": HIPPS, "code": code} if qualifier == "HP" else product_coding(qualifier, code)
+        product: dict[str, Any] = {"coding": [c]}
+        if len(comps) > 6 and comps[6]:
+            product["text"] = comps[6]
+        item["productOrService"] = product
+    elif layout.revenue is not None and "revenue" in item:
+        item["productOrService"] = coding(ABSENT, "not-applicable")
+    else:
+        m.problem(node.loop, f"{layout.segment}{layout.product:02d}-2", "the procedure code is empty")
+        item["productOrService"] = coding(ABSENT, "unknown")
+    mods = [x for x in comps[2:6] if x]
+    if mods:
+        item["modifier"] = [coding(CPT if x.isdigit() else HCPCS, x) for x in mods]
+
+
+def _served(m: SetMapper, node: Node, item: dict[str, Any]) -> None:
+    """DTP*472: servicedDate (D8) or servicedPeriod (RD8)."""
+    dtp = next((d for d in node.all("DTP") if d.get(1) == "472"), None)
+    if dtp is None:
+        return
+    if dtp.get(2) == "RD8":
+        period = m.period(node.loop, "DTP03", "RD8", dtp.get(3))
+        if period:
+            item["servicedPeriod"] = period
+    else:
+        when = m.date(node.loop, "DTP03", dtp.get(3))
+        if when:
+            item["servicedDate"] = when
+
+
+def _quantity(m: SetMapper, node: Node, sv: Segment, layout: Layout) -> dict[str, Any] | None:
+    text = sv.get(layout.quantity)
+    if not text:
+        return None
+    try:
+        value: Decimal | None = Decimal(text)
+    except ArithmeticError:
+        value = None
+    if value is None or not value.is_finite():
+        m.problem(node.loop, f"{layout.segment}{layout.quantity:02d}", f"`{text}` is not a number")
+        return None
+    out: dict[str, Any] = {"value": float(value) if "." in text else int(value)}
+    unit = UNITS.get(sv.get(layout.unit) or "") if layout.unit else None
+    if unit:
+        out.update({"unit": unit[1], "system": UCUM, "code": unit[0]})
+    return out
+
+
+def _tooth(m: SetMapper, node: Node, sv: Segment, item: dict[str, Any]) -> None:
+    """TOO02 tooth → bodySite, TOO03 surfaces → subSite; else SV304-1 oral cavity area."""
+    too = node.seg("TOO")
+    if too is None or not too.get(2):
+        if sv.get(4, 1):
+            item["bodySite"] = coding(ADA_AREA, sv.get(4, 1) or "")
+        return
+    item["bodySite"] = coding(ADA_TOOTH, too.get(2) or "")
+    surfaces = []
+    for k, s in enumerate(too.components(3), 1):
+        if s in SURFACES:
+            surfaces.append(coding(f"{TERMINOLOGY}/ex-surface", SURFACES[s]))
+        elif s:
+            m.problem(node.loop, f"TOO03-{k}", f"`{s}` is not a tooth surface code (B, D, F, I, L, M, O)")
+    if surfaces:
+        item["subSite"] = surfaces
