@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 DEFAULT_ENCODING = "^~\\&"
@@ -34,6 +35,14 @@ class Delimiters:
 DEFAULT = Delimiters()
 
 
+@lru_cache(maxsize=64)
+def _declared(fs: str, enc: str) -> Delimiters:
+    """One `Delimiters` per declaration, so that what is compiled for them is shared."""
+    if fs + enc == "|" + DEFAULT_ENCODING:
+        return DEFAULT
+    return Delimiters(fs, enc[0], enc[1], enc[2], enc[3], enc[4] if len(enc) == 5 else "")
+
+
 def read_delimiters(header: str) -> tuple[Delimiters, str | None]:
     """The delimiters a header segment (`MSH|^~\\&|…`) declares, and a problem sentence if it
     declares them badly (then the standard defaults fill the gaps)."""
@@ -45,7 +54,7 @@ def read_delimiters(header: str) -> tuple[Delimiters, str | None]:
     end = header.find(fs, 4)
     enc = header[4:] if end < 0 else header[4:end]
     if len(enc) in (4, 5) and len(set(enc + fs)) == len(enc) + 1:
-        return Delimiters(fs, enc[0], enc[1], enc[2], enc[3], enc[4] if len(enc) == 5 else ""), None
+        return _declared(fs, enc), None
     if not enc:
         problem = f"`{header[:3]}-2` (encoding characters) is empty; the defaults `^~\\&` are assumed"
     elif len(enc) not in (4, 5):

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from medlake.errors import ErrorLevel
 from medlake.formats.hl7v2.charset import decode_hl7
 from medlake.formats.hl7v2.delimiters import DEFAULT, Delimiters, read_delimiters
-from medlake.formats.hl7v2.message import Message, split_fields
+from medlake.formats.hl7v2.message import Message
 from medlake.formats.problems import Problem, quote, report
 
 _RUNS = re.compile(r"((?:\r\n|\r|\n)+)")
@@ -132,10 +132,10 @@ def _fast(text: str, out: Hl7File, name: str, errors: ErrorLevel) -> bool:
                 prefix = head[: 5 + len(d.encoding_characters)]
                 if not prefix.endswith(d.field):
                     prefix = "\x00"
-        f = split_fields(head, d)
-        msg = Message.from_text(mtext, term, "" if k == last else term, d, k, line, tuple(f))
+        msg = Message.from_text(mtext, term, "" if k == last else term, d, k, line)
         messages.append(msg)
-        if len(f) < 13 or not f[9] or not f[10] or not f[12]:
+        f = head.split(d.field, 12)  # f[n - 1] is MSH-n
+        if len(f) < 12 or not f[8] or not f[9] or not f[11]:
             _check_header(msg, out, name, errors)
         line += mtext.count(term) + 1
     return True

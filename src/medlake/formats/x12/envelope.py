@@ -287,6 +287,7 @@ class _Walk:
         ic = self.ic
         isa13 = ic.control_number or ""
         tail = ic.segments[iea].split(self.e)
+        ic.trailer = tail
         iea01, iea02 = _el(tail, 1), _el(tail, 2)
         if not iea01.isdigit() or int(iea01) != groups:
             said = f"says {int(iea01)}" if iea01.isdigit() else f"`{iea01}` is not a count of"

@@ -49,6 +49,7 @@ from medlake.silver.mappings.x12_common import (
     ancestor,
     concept,
     decimal,
+    group_date,
     human_name,
     member_identifier,
     name_loop,
@@ -204,7 +205,7 @@ def patient(m: SetMapper, payer_id: str, loop: Loop, names: Loop, subscriber: Lo
 
 def created(m: SetMapper) -> str | None:
     bht = m.tset.loops.segment("BHT")
-    return m.date(None, "BHT04", bht.get(4)) if bht is not None else None
+    return (m.date(None, "BHT04", bht.get(4)) if bht is not None else None) or group_date(m)
 
 
 def trace_identifier(subject: Subject) -> list[dict[str, Any]]:

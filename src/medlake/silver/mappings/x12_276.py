@@ -40,6 +40,7 @@ from medlake.silver.mappings.x12_common import (
     SetMapper,
     ancestor,
     concept,
+    group_date,
     human_name,
     member_identifier,
     name_loop,
@@ -136,7 +137,7 @@ def claim_status(m: SetMapper, claim: Loop) -> None:
 
 def bht_date(m: SetMapper) -> str | None:
     bht = m.tset.loops.segment("BHT")
-    return m.date(None, "BHT04", bht.get(4)) if bht is not None else None
+    return (m.date(None, "BHT04", bht.get(4)) if bht is not None else None) or group_date(m)
 
 
 def lines(m: SetMapper, claim: Loop) -> list[dict[str, Any]]:

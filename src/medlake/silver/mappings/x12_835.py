@@ -53,6 +53,7 @@ from medlake.silver.mappings.x12_common import (
     X12ValueError,
     concept,
     decimal,
+    group_date,
     human_name,
     member_identifier,
     payer_organization,
@@ -141,13 +142,6 @@ def header(m: SetMapper) -> Remit:
     created = paid_on or (m.date(None, "DTM02", dtm405.get(2)) if dtm405 else None) or group_date(m)
     trace = trn.get(2) if trn else None
     return Remit(pid, payer, payee(m, payee_loop), created, paid_on, trace, bpr)
-
-
-def group_date(m: SetMapper) -> str | None:
-    """GS04 (CCYYMMDD): the date of last resort when BPR16 and DTM*405 are empty."""
-    group = m.tset.group
-    text = str(group.date or "") if group is not None else ""
-    return f"{text[:4]}-{text[4:6]}-{text[6:8]}" if len(text) == 8 and text.isdigit() else None
 
 
 def payee(m: SetMapper, loop: Loop | None) -> dict[str, Any] | None:

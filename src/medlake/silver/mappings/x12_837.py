@@ -24,14 +24,14 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from medlake.silver.mappings.x12_837_claim import Context, map_claim
-from medlake.silver.mappings.x12_837_nodes import Node, index
+from medlake.silver.mappings.x12_837_nodes import Node, date, index
 from medlake.silver.mappings.x12_837_parties import (
     TERMINOLOGY,
+    Parties,
     add_pay_to_address,
     coding,
     coverage,
     dependent_key,
-    payer,
     payer_id,
     person,
     provider,
@@ -70,7 +70,7 @@ def map_set(m: SetMapper) -> None:
     nodes = index(ts)
     root = nodes[0]
     bht = root.seg("BHT")
-    created = m.date(root.loop, "BHT04", bht.get(4)) if bht is not None else None
+    created = date(m, root, "BHT04", bht.get(4)) if bht is not None else None
     if bht is None or not bht.get(4):
         m.problem(root.loop, "BHT04", "BHT04 (the set's creation date) is empty: the claims have no `created` date")
     contexts: dict[int, Context | None] = {}
@@ -93,6 +93,7 @@ class _Walk:
 
     def __init__(self, m: SetMapper, created: str | None) -> None:
         self.m = m
+        self.parties = Parties(m)
         self.created = created
         self.billing: dict[int, Billing | None] = {}
         self.subscribers: dict[int, Subscriber | None] = {}
@@ -104,9 +105,9 @@ class _Walk:
         if b_hl is None or b_hl.id != "2000B" or b_hl.parent is None:  # pragma: no cover - table-guaranteed
             return None
         if b_hl.parent.number not in self.billing:
-            self.billing[b_hl.parent.number] = _billing(m, b_hl.parent)
+            self.billing[b_hl.parent.number] = _billing(self.parties, b_hl.parent)
         if b_hl.number not in self.subscribers:
-            self.subscribers[b_hl.number] = _subscriber(m, b_hl)
+            self.subscribers[b_hl.number] = _subscriber(self.parties, b_hl)
         sub, billing = self.subscribers[b_hl.number], self.billing[b_hl.parent.number]
         if sub is None or billing is None:
             return None
@@ -126,7 +127,7 @@ class _Walk:
             relationship = (sub.sbr.get(2) if sub.sbr is not None else None) or "18"
         cov = coverage(m, key, sub.sbr, sub.payer, sub.member or None, (sub.insurer, patient), key, relationship)
         family = m.tset.family
-        return Context(family, self.created, billing.provider, billing.payee, sub.insurer, patient, key, cov)
+        return Context(family, self.created, billing.provider, billing.payee, sub.insurer, patient, key, cov, self.parties)
 
 
 def _name_key(node: Node) -> str:
@@ -136,29 +137,28 @@ def _name_key(node: Node) -> str:
     return f"name|{nm1.get(3) or ''}|{nm1.get(4) or ''}|{(dmg.get(2) if dmg else None) or ''}"
 
 
-def _subscriber(m: SetMapper, hl: Node) -> Subscriber | None:
+def _subscriber(parties: Parties, hl: Node) -> Subscriber | None:
     """2000B: SBR, 2010BA subscriber, 2010BB payer."""
     found = {c.id: c for c in reversed(hl.children) if c.id in ("2010BA", "2010BB")}
     for loop_id, what in (("2010BA", "subscriber name"), ("2010BB", "payer name")):
         if loop_id not in found:
-            m.problem(hl.loop, "NM1", f"loop {loop_id} ({what}) is missing: the claims of this subscriber are not mapped")
+            parties.m.problem(hl.loop, "NM1", f"loop {loop_id} ({what}) is missing: the claims of this subscriber are not mapped")
             return None
     sub, pay = found["2010BA"], found["2010BB"]
-    return Subscriber(hl.seg("SBR"), sub, payer(m, pay), payer_id(pay.trigger), sub.trigger.get(9) or "")
+    return Subscriber(hl.seg("SBR"), sub, parties.payer(pay), payer_id(pay.trigger), sub.trigger.get(9) or "")
 
 
-def _billing(m: SetMapper, hl: Node) -> Billing | None:
+def _billing(parties: Parties, hl: Node) -> Billing | None:
     """2000A: 2010AA billing provider, 2010AB pay-to address, 2010AC pay-to plan (payee)."""
-    children = hl.children
-    loop = hl.find("2010AA")
-    if loop is None:
-        m.problem(hl.loop, "NM1", "loop 2010AA (billing provider name) is missing: the claims of this billing provider are not mapped")
+    billing = hl.find("2010AA")
+    if billing is None:
+        parties.m.problem(hl.loop, "NM1", "loop 2010AA (billing provider name) is missing: the claims of this billing provider are not mapped")
         return None
-    ref = provider(m, loop, billing=True)
+    ref = provider(parties.m, billing, billing=True)
     payee = {"type": coding(PAYEE, "provider"), "party": ref}
-    for child in children:
+    for child in hl.children:
         if child.id == "2010AB":
-            add_pay_to_address(m, ref, child)
+            add_pay_to_address(parties.m, ref, child)
         elif child.id == "2010AC":
-            payee = {"type": coding(PAYEE, "other"), "party": payer(m, child)}
+            payee = {"type": coding(PAYEE, "other"), "party": parties.payer(child)}
     return Billing(ref, payee)

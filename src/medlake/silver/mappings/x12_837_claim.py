@@ -39,15 +39,15 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from medlake.silver.mappings.x12_837_lines import ADA_TOOTH, Line, amount, map_lines
+from medlake.silver.mappings.x12_837_nodes import date, period
 from medlake.silver.mappings.x12_837_parties import (
     TERMINOLOGY,
+    Parties,
     coding,
     coverage,
-    facility,
-    payer,
     payer_id,
-    provider,
     qualification,
+    shared,
 )
 from medlake.silver.mappings.x12_common import (
     CLAIM_ID_SYSTEM,
@@ -123,12 +123,14 @@ class Context:
     patient: dict[str, Any]
     patient_key: str
     coverage: dict[str, Any]
+    parties: Parties
 
 
 class CareTeam:
     """Claim.careTeam, one entry per provider and role; `add` returns its sequence."""
 
-    def __init__(self) -> None:
+    def __init__(self, parties: Parties) -> None:
+        self.parties = parties
         self.members: list[dict[str, Any]] = []
         self._seq: dict[tuple[str, str], int] = {}
 
@@ -136,7 +138,7 @@ class CareTeam:
         role = ROLES.get(node.trigger.get(1) or "")
         if role is None:
             return None
-        ref = provider(m, node)
+        ref = self.parties.provider(node)
         k = (ref["reference"], role[1])
         seq = self._seq.get(k)
         if seq is None:
@@ -155,7 +157,7 @@ def map_claim(m: SetMapper, node: Node, ctx: Context) -> None:
     if not clm01:
         m.problem(node.loop, "CLM01", "CLM01 (patient control number) is empty: the claim has no key and is not mapped")
         return
-    team = CareTeam()
+    team = CareTeam(ctx.parties)
     insurance = [{"sequence": 1, "focal": True, "coverage": ctx.coverage}]
     auth = [r.get(2) for r in node.all("REF") if r.get(1) == "G1" and r.get(2)]
     if auth:
@@ -170,7 +172,7 @@ def map_claim(m: SetMapper, node: Node, ctx: Context) -> None:
             if other:
                 insurance.append(other)
         elif child.trigger.get(1) == "77":
-            facility_ref = facility(m, child)
+            facility_ref = ctx.parties.facility(child)
         else:
             team.add(m, child)
     codes = Codes(m, node)
@@ -224,7 +226,7 @@ def _billable(m: SetMapper, node: Node, dates: list[tuple[str, str]]) -> dict[st
     for qualifier in ("434", "472"):
         for dtp in node.all("DTP"):
             if dtp.get(1) == qualifier and dtp.get(2) in ("D8", "RD8"):
-                return m.period(node.loop, "DTP03", dtp.get(2), dtp.get(3))
+                return period(m, node, "DTP03", dtp.get(2), dtp.get(3))
     if not dates:
         return None
     return {"start": min(d[0] for d in dates), "end": max(d[1] for d in dates)}
@@ -233,7 +235,7 @@ def _billable(m: SetMapper, node: Node, dates: list[tuple[str, str]]) -> dict[st
 def _accident(m: SetMapper, node: Node, clm: Segment) -> dict[str, Any] | None:
     """DTP*439 accident date, CLM11-1..3 related causes, CLM11-4 state."""
     dtp = next((d for d in node.all("DTP") if d.get(1) == "439"), None)
-    when = m.date(node.loop, "DTP03", dtp.get(3)) if dtp is not None else None
+    when = date(m, node, "DTP03", dtp.get(3)) if dtp is not None else None
     if not when:
         return None
     out: dict[str, Any] = {"date": when}
@@ -257,7 +259,7 @@ def _other_payer(m: SetMapper, node: Node, ctx: Context, sequence: int) -> dict[
     key = f"{pid}|{member or ''}"
     if sbr.get(2) != "18":
         key = f"{key}|{ctx.patient_key}"
-    refs = (payer(m, payer_node), ctx.patient)
+    refs = (ctx.parties.payer(payer_node), ctx.patient)
     ref = coverage(m, key, sbr, pid, member, refs, ctx.patient_key, sbr.get(2))
     return {"sequence": sequence, "focal": False, "coverage": ref}
 
@@ -304,7 +306,7 @@ class Codes:
     def _diagnosis(self, qualifier: str, code: str, poa: str) -> None:
         system, type_system, kind = DIAGNOSES[qualifier]
         seq = len(self.diagnoses) + 1
-        entry: dict[str, Any] = {"sequence": seq, "diagnosisCodeableConcept": coding(system, code), "type": [coding(type_system, kind)]}
+        entry: dict[str, Any] = {"sequence": seq, "diagnosisCodeableConcept": shared(system, code), "type": [shared(type_system, kind)]}
         if poa:
             entry["onAdmission"] = coding(f"{NUBC}/PresentOnAdmissionIndicator", poa)
         self.diagnoses.append(entry)
@@ -315,7 +317,7 @@ class Codes:
         kind, system = INFO[qualifier]
         extra: dict[str, Any] = {}
         if qualifier == "BI" and len(comps) > 3 and comps[3]:
-            span = self.m.period(self.node.loop, f"{element}-4", comps[2] or "RD8", comps[3])
+            span = period(self.m, self.node, f"{element}-4", comps[2] or "RD8", comps[3])
             if span:
                 extra["timingPeriod"] = span
         elif qualifier == "BH":
@@ -334,5 +336,5 @@ class Codes:
     def _date(self, element: str, comps: list[str]) -> str | None:
         """HI0x-4 when HI0x-3 is D8."""
         if len(comps) > 3 and comps[3] and comps[2] == "D8":
-            return self.m.date(self.node.loop, f"{element}-4", comps[3])
+            return date(self.m, self.node, f"{element}-4", comps[3])
         return None

@@ -23,9 +23,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from medlake.silver.mappings.x12_837_parties import TERMINOLOGY, coding
+from medlake.silver.mappings.x12_837_nodes import date, period
+from medlake.silver.mappings.x12_837_parties import TERMINOLOGY, shared
 from medlake.silver.mappings.x12_common import (
     CPT,
     HCPCS,
@@ -138,12 +140,12 @@ def _item(m: SetMapper, node: Node, sv: Segment, n: int, layout: Layout, line: L
         if pointers:
             item["diagnosisSequence"] = pointers
     if layout.revenue is not None and sv.get(layout.revenue):
-        item["revenue"] = coding(REVENUE, sv.get(layout.revenue) or "")
+        item["revenue"] = shared(REVENUE, sv.get(layout.revenue) or "")
     _product(m, node, sv, layout, item)
     _served(m, node, item)
     place = (sv.get(layout.place) if layout.place else None) or line.place
     if place:
-        item["locationCodeableConcept"] = coding(POS, place)
+        item["locationCodeableConcept"] = shared(POS, place)
     quantity = _quantity(m, node, sv, layout)
     if quantity:
         item["quantity"] = quantity
@@ -181,19 +183,31 @@ def _product(m: SetMapper, node: Node, sv: Segment, layout: Layout, item: dict[s
     qualifier = comps[0] if comps else ""
     code = comps[1] if len(comps) > 1 else ""
     if code:
-        c = {"system": HIPPS, "code": code} if qualifier == "HP" else product_coding(qualifier, code)
-        product: dict[str, Any] = {"coding": [c]}
         if len(comps) > 6 and comps[6]:
-            product["text"] = comps[6]
-        item["productOrService"] = product
+            item["productOrService"] = {"coding": [_product_coding(qualifier, code)], "text": comps[6]}
+        else:
+            item["productOrService"] = _product_codeable(qualifier, code)
     elif layout.revenue is not None and "revenue" in item:
-        item["productOrService"] = coding(ABSENT, "not-applicable")
+        item["productOrService"] = shared(ABSENT, "not-applicable")
     else:
         m.problem(node.loop, f"{layout.segment}{layout.product:02d}-2", "the procedure code is empty")
-        item["productOrService"] = coding(ABSENT, "unknown")
+        item["productOrService"] = shared(ABSENT, "unknown")
     mods = [x for x in comps[2:6] if x]
     if mods:
-        item["modifier"] = [coding(CPT if x.isdigit() else HCPCS, x) for x in mods]
+        item["modifier"] = [shared(CPT if x.isdigit() else HCPCS, x) for x in mods]
+
+
+@lru_cache(maxsize=1 << 14)
+def _product_coding(qualifier: str, code: str) -> dict[str, Any]:
+    """`product_coding`, except that an SV202 HP code is a HIPPS rate code (not HCPCS)."""
+    if qualifier == "HP":
+        return {"system": HIPPS, "code": code}
+    return product_coding(qualifier, code) or {"code": code}
+
+
+@lru_cache(maxsize=1 << 14)
+def _product_codeable(qualifier: str, code: str) -> dict[str, Any]:
+    return {"coding": [_product_coding(qualifier, code)]}
 
 
 def _served(m: SetMapper, node: Node, item: dict[str, Any]) -> None:
@@ -202,11 +216,11 @@ def _served(m: SetMapper, node: Node, item: dict[str, Any]) -> None:
     if dtp is None:
         return
     if dtp.get(2) == "RD8":
-        period = m.period(node.loop, "DTP03", "RD8", dtp.get(3))
-        if period:
-            item["servicedPeriod"] = period
+        span = period(m, node, "DTP03", "RD8", dtp.get(3))
+        if span:
+            item["servicedPeriod"] = span
     else:
-        when = m.date(node.loop, "DTP03", dtp.get(3))
+        when = date(m, node, "DTP03", dtp.get(3))
         if when:
             item["servicedDate"] = when
 
@@ -234,13 +248,13 @@ def _tooth(m: SetMapper, node: Node, sv: Segment, item: dict[str, Any]) -> None:
     too = node.seg("TOO")
     if too is None or not too.get(2):
         if sv.get(4, 1):
-            item["bodySite"] = coding(ADA_AREA, sv.get(4, 1) or "")
+            item["bodySite"] = shared(ADA_AREA, sv.get(4, 1) or "")
         return
-    item["bodySite"] = coding(ADA_TOOTH, too.get(2) or "")
+    item["bodySite"] = shared(ADA_TOOTH, too.get(2) or "")
     surfaces = []
     for k, s in enumerate(too.components(3), 1):
         if s in SURFACES:
-            surfaces.append(coding(f"{TERMINOLOGY}/ex-surface", SURFACES[s]))
+            surfaces.append(shared(f"{TERMINOLOGY}/ex-surface", SURFACES[s]))
         elif s:
             m.problem(node.loop, f"TOO03-{k}", f"`{s}` is not a tooth surface code (B, D, F, I, L, M, O)")
     if surfaces:

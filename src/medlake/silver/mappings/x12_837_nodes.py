@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from medlake.formats.x12 import Loop, Segment
+from medlake.silver.mappings.x12_common import SetMapper, X12ValueError, x12_date, x12_period
 
 if TYPE_CHECKING:
     from medlake.formats.x12 import TransactionSet
@@ -78,3 +79,20 @@ def index(tset: TransactionSet) -> list[Node]:
         else:
             found.append(seg)
     return nodes
+
+
+# -- values, with problems at the loop's position (its `Loop` view made only then) -------------
+def date(m: SetMapper, node: Node, element: str, text: str | None) -> str | None:
+    try:
+        return x12_date(text)
+    except X12ValueError as err:
+        m.problem(node.loop, element, str(err))
+        return None
+
+
+def period(m: SetMapper, node: Node, element: str, qualifier: str | None, text: str | None) -> dict[str, str] | None:
+    try:
+        return x12_period(qualifier, text)
+    except X12ValueError as err:
+        m.problem(node.loop, element, str(err))
+        return None

@@ -24,9 +24,11 @@ the relationship is kept on the Coverage), PAT05–PAT09.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
+from medlake.silver.mappings.x12_837_nodes import date
 from medlake.silver.mappings.x12_common import NPI_SYSTEM, TAX_ID_SYSTEM, SetMapper
 
 if TYPE_CHECKING:
@@ -82,10 +84,19 @@ def address(node: Node, use: str) -> dict[str, Any] | None:
 
 
 def coding(system: str, code: str, display: str | None = None) -> dict[str, Any]:
+    """A CodeableConcept of one coding."""
     out = {"system": system, "code": code}
     if display:
         out["display"] = display
     return {"coding": [out]}
+
+
+@lru_cache(maxsize=1 << 14)
+def shared(system: str, code: str) -> dict[str, Any]:
+    """`coding(system, code)`, one object per code for the whole run: codes repeat on every
+    claim, and objects not made are objects the garbage collector never walks. Resources are
+    serialized, never modified in place below their top level, so sharing is safe."""
+    return coding(system, code)
 
 
 def member_identifier(payer_id: str, member_id: str) -> dict[str, Any]:
@@ -97,6 +108,36 @@ def member_identifier(payer_id: str, member_id: str) -> dict[str, Any]:
 
 
 # -- providers -------------------------------------------------------------------------------
+class Parties:
+    """The set's providers, payers and facilities, each made once per distinct NM1 loop."""
+
+    def __init__(self, m: SetMapper) -> None:
+        self.m = m
+        self._refs: dict[tuple[str, ...], dict[str, Any]] = {}
+
+    def provider(self, node: Node) -> dict[str, Any]:
+        key = ("provider", *node.trigger.elements)
+        ref = self._refs.get(key)
+        if ref is None:
+            ref = self._refs[key] = provider(self.m, node)
+        return ref
+
+    def payer(self, node: Node) -> dict[str, Any]:
+        key = ("payer", *node.trigger.elements)
+        ref = self._refs.get(key)
+        if ref is None:
+            ref = self._refs[key] = payer(self.m, node)
+        return ref
+
+    def facility(self, node: Node) -> dict[str, Any]:
+        n4 = node.seg("N4")
+        key = ("facility", *node.trigger.elements, *(n4.elements if n4 is not None else ()))
+        ref = self._refs.get(key)
+        if ref is None:
+            ref = self._refs[key] = facility(self.m, node)
+        return ref
+
+
 def provider_key(nm1: Segment) -> str:
     """The NPI; else NM108|NM109; else the name."""
     ident = nm1.get(9)
@@ -152,7 +193,7 @@ def qualification(node: Node) -> dict[str, Any] | None:
     prv = node.seg("PRV")
     if prv is None or prv.get(2) != "PXC" or not prv.get(3):
         return None
-    return coding(NUCC, prv.get(3) or "")
+    return shared(NUCC, prv.get(3) or "")
 
 
 def facility(m: SetMapper, node: Node) -> dict[str, Any]:
@@ -217,7 +258,7 @@ def person(m: SetMapper, node: Node, key: str, member: tuple[str, str] | None) -
             body["gender"] = GENDER[sex]
         elif sex:
             m.problem(node.loop, "DMG03", f"`{sex}` is not a gender code (F, M, U)")
-        born = m.date(node.loop, "DMG02", dmg.get(2)) if dmg.get(2) else None
+        born = date(m, node, "DMG02", dmg.get(2)) if dmg.get(2) else None
         if born:
             body["birthDate"] = born
     addr = address(node, "home")

@@ -395,3 +395,13 @@ def name_loop(level: Loop | None) -> Loop | None:
     if level is None:
         return None
     return next((c for c in level.children if c.id.startswith("2100")), None)
+
+
+def group_date(m: SetMapper) -> str | None:
+    """GS04 (CCYYMMDD) as a FHIR date: the date of last resort for a required `created`."""
+    group = m.tset.group
+    text = str(group.date or "") if group is not None else ""
+    try:
+        return x12_date(text) if text else None
+    except X12ValueError:
+        return None
