@@ -1,7 +1,7 @@
 """X12 → FHIR R4: the dispatcher that hands each transaction set to its family's mapping.
 
 837P/837I/837D → `x12_837`, 835 → `x12_835`, 834 → `x12_834`, 270/271 → `x12_270`,
-276/277 → `x12_276`. 4010 sets, acknowledgments (999, TA1, 277CA) and families with no
+277/277CA → `x12_276` (a 276 inquiry states nothing about the claim: it stays in bronze). 4010 sets, acknowledgments (999, TA1, 277CA) and families with no
 mapping are counted in `meta.unmapped` (segment `*`) and stay in bronze.
 """
 
@@ -32,8 +32,8 @@ FAMILIES = {
     "834": "x12_834",
     "270": "x12_270",
     "271": "x12_270",
-    "276": "x12_276",
     "277": "x12_276",
+    "277CA": "x12_276",
 }
 """Transaction-set family → the mapping module (in `medlake.silver.mappings`) with `map_set(m)`."""
 

@@ -20,10 +20,12 @@ payment `BPR02 = sum(CLP04) - sum(PLB)`. Subjects are `claim <CLP01>`, `line <n>
 <CLP01>` and `payment <TRN02>`; a CLP01 met again in the same set (a reversal and its
 correction) gets `#2`, `#3` … after it, so each check keeps its own row.
 
-The EOB's insurance is a reference to the Coverage the 837 makes (`<payer id>|<member id>`,
-the member id from NM1*IL, else NM1*QC); the 835 does not make it. The payer Organization
-carries only its id, type and name (what the 837's has), so the two feeds do not make
-alternating versions of it.
+The EOB's insurance names the member's Coverage by its member id (NM1*IL, else NM1*QC) — a
+logical reference: the 837 makes the Coverage with that identifier, the 835 does not (it may
+arrive without the claim, and a second, poorer Coverage would alternate versions with the
+837's). For the same reason the payer Organization carries only its id, type and name (what
+the 837's has). A line sent as `SVC*HC*<charge>*<paid>*<revenue code>` (no procedure, as the
+synthetic institutional remittances do) is read as billed by its revenue code (SVC04).
 
 Not mapped: BPR bank details, CUR, REF*EV/F2, DTM*405 (used only when BPR16 is empty), 1000A
 N3/N4/PER, RDM; TS3/TS2 provider summaries; CLP06 (filing indicator), CLP09 (frequency),
@@ -130,17 +132,17 @@ def header(m: SetMapper) -> Remit:
     bpr, trn = root.segment("BPR"), root.segment("TRN")
     payer_loop, payee_loop = m.tset.find("1000A"), m.tset.find("1000B")
     n1 = payer_loop.trigger if payer_loop is not None else None
-    ref_2u = next((r.get(2) for r in payer_loop.all("REF") if r.get(1) == "2U"), None) if payer_loop else None
-    pid = (n1.get(4) if n1 else None) or ref_2u or (trn.get(3) if trn else None)
+    ref_2u = next((r.get(2) for r in payer_loop.all("REF") if r.get(1) == "2U"), None) if payer_loop is not None else None
+    pid = (n1.get(4) if n1 is not None else None) or ref_2u or (trn.get(3) if trn is not None else None)
     if not pid:
-        name = n1.get(2) if n1 else None
+        name = n1.get(2) if n1 is not None else None
         m.problem(payer_loop, "N104", "no payer id: N1*PR N104, REF*2U and TRN03 are all empty; the payer is keyed by its name")
         pid = f"name|{name or ''}"
-    payer = payer_organization(m, pid, n1.get(2) if n1 else None)
-    paid_on = m.date(None, "BPR16", bpr.get(16)) if bpr else None
+    payer = payer_organization(m, pid, n1.get(2) if n1 is not None else None)
+    paid_on = m.date(None, "BPR16", bpr.get(16)) if bpr is not None else None
     dtm405 = next((d for d in root.all("DTM") if d.get(1) == "405"), None)
-    created = paid_on or (m.date(None, "DTM02", dtm405.get(2)) if dtm405 else None) or group_date(m)
-    trace = trn.get(2) if trn else None
+    created = paid_on or (m.date(None, "DTM02", dtm405.get(2)) if dtm405 is not None else None) or group_date(m)
+    trace = trn.get(2) if trn is not None else None
     return Remit(pid, payer, payee(m, payee_loop), created, paid_on, trace, bpr)
 
 
@@ -151,7 +153,7 @@ def payee(m: SetMapper, loop: Loop | None) -> dict[str, Any] | None:
         return None
     n1 = loop.trigger
     qualifier, ident, name = n1.get(3), n1.get(4), n1.get(2)
-    key = provider_key(qualifier, ident, name)
+    key = "835|" + provider_key(qualifier, ident, name)  # the payee as the 835 names it (see `patient`)
     if m.find("Organization", key) is None:
         identifiers = []
         if qualifier == "XX" and ident:
@@ -277,11 +279,14 @@ def patient(m: SetMapper, remit: Remit, loop: Loop, pcn: str) -> str:
     if qc is None:
         m.problem(loop, "NM1", "NM1*QC (patient name) is missing: the claim's Patient has no name")
     member = qc.get(9) if qc is not None else None
+    # the remittance's own view of the patient (name and member id only): keyed apart from the
+    # 837's fuller Patient so the two feeds do not overwrite each other version after version;
+    # the patient index (silver identity) links them by member id
     if member:
-        key = f"{remit.payer_id}|{member}"
+        key = f"835|{remit.payer_id}|{member}"
     else:
         last, first = (qc.get(3), qc.get(4)) if qc is not None else (None, None)
-        key = f"{remit.payer_id}|{last or ''}|{first or ''}|{pcn}"
+        key = f"835|{remit.payer_id}|{last or ''}|{first or ''}|{pcn}"
     body: dict[str, Any] = {}
     if member:
         body["identifier"] = [member_identifier(remit.payer_id, member)]
@@ -293,12 +298,15 @@ def patient(m: SetMapper, remit: Remit, loop: Loop, pcn: str) -> str:
 
 
 def coverage_reference(m: SetMapper, remit: Remit, loop: Loop) -> dict[str, Any]:
-    """The 837's Coverage (`<payer id>|<member id>`): NM1*IL's member id, else NM1*QC's."""
+    """The member's Coverage, by its member id (NM1*IL's, else NM1*QC's): a logical reference
+    (the 837 makes the Coverage, with this identifier; the 835 may arrive without it)."""
     nm1s = {s.get(1): s for s in reversed(loop.all("NM1"))}
     for role in ("IL", "QC"):
         seg = nm1s.get(role)
-        if seg is not None and seg.get(9):
-            return m.reference("Coverage", f"{remit.payer_id}|{seg.get(9)}")
+        member = seg.get(9) if seg is not None else None
+        if member:
+            ident = member_identifier(remit.payer_id, member)
+            return {"type": "Coverage", "identifier": {"system": ident["system"], "value": member}}
     return {"display": "no member id in the 835 (NM1*IL and NM1*QC NM109 are empty)"}
 
 
