@@ -162,7 +162,12 @@ def scenario(messages: int, connections: int, window: int, batch_seconds: float,
 
         cpu0 = cpu_seconds(proc.pid)
         t0 = time.perf_counter()
-        asyncio.run(all_connections())
+        try:
+            asyncio.run(all_connections())
+        except BaseException:
+            proc.send_signal(signal.SIGTERM)
+            print(proc.communicate(timeout=600)[0][-5000:], file=sys.stderr)  # the listener's counts-only log
+            raise
         seconds = time.perf_counter() - t0
         cpu = {k: v - cpu0.get(k, 0.0) for k, v in cpu_seconds(proc.pid).items()}
         t1 = time.perf_counter()
@@ -175,7 +180,7 @@ def scenario(messages: int, connections: int, window: int, batch_seconds: float,
             "messages": messages, "connections": connections, "window": window, "tls": use_tls,
             "seconds": seconds, "msg_s": messages / seconds, "p50": pct(0.50), "p99": pct(0.99),
             "max": lat[-1] * 1000, "codes": codes, "exit": proc.returncode, "stop_s": stop_s,
-            "bronze": bronze_rows(root), "pipelines": out.count(" pipeline "),
+            "bronze": bronze_rows(root), "pipelines": out.count(" pipeline "), "internal": out.count("internal error"),
             "listener_cpu": cpu.get("listener", 0.0) / seconds, "worker_cpu": cpu.get("worker", 0.0) / seconds,
         }
 
@@ -199,7 +204,7 @@ def main() -> None:
                 runs = [scenario(args.messages, conns, window, args.batch_seconds, tls) for _ in range(args.repeat)]
                 r = max(runs, key=lambda x: x["msg_s"])
                 spread = f" ({min(x['msg_s'] for x in runs):,.0f}–{r['msg_s']:,.0f})" if len(runs) > 1 else ""
-                all_aa = r["codes"] == {"AA": args.messages} and r["exit"] == 0
+                all_aa = r["codes"] == {"AA": args.messages} and r["exit"] == 0 and not r["internal"]
                 print(f"| {conns} | {window} | {'yes' if tls else 'no'} | {r['msg_s']:,.0f}{spread} | {r['p50']:.1f} | {r['p99']:.1f} | "
                       f"{r['max']:.0f} | {'yes' if all_aa else r['codes']} | {r['listener_cpu']:.0%} | {r['worker_cpu']:.0%} | "
                       f"{r['stop_s']:.1f} | {r['bronze']:,} |", flush=True)

@@ -127,17 +127,23 @@ def claim(
             {
                 "sequence": 1,
                 "provider": {"reference": rendering},
-                "role": coding("http://terminology.hl7.org/CodeSystem/claimcareteamrole", "performing"),
+                "role": coding(
+                    "http://terminology.hl7.org/CodeSystem/claimcareteamrole", "performing"
+                ),
             }
         ],
         "diagnosis": [
             {
                 "sequence": 1,
                 "diagnosisCodeableConcept": coding(ICD10CM, "E119"),
-                "type": [coding("http://terminology.hl7.org/CodeSystem/ex-diagnosistype", "principal")],
+                "type": [
+                    coding("http://terminology.hl7.org/CodeSystem/ex-diagnosistype", "principal")
+                ],
             }
         ],
-        "insurance": [{"sequence": 1, "focal": True, "coverage": {"reference": f"Coverage/cov-{patient}"}}],
+        "insurance": [
+            {"sequence": 1, "focal": True, "coverage": {"reference": f"Coverage/cov-{patient}"}}
+        ],
         "item": items,
         "total": money(sum(ln.charge for ln in lines)),
     }
@@ -186,7 +192,9 @@ def eob(
             {"category": coding(ADJUDICATION, "benefit"), "amount": money(s.paid)},
         ]
         if s.allowed is not None:
-            adjudication.append({"category": coding(ADJUDICATION, "eligible"), "amount": money(s.allowed)})
+            adjudication.append(
+                {"category": coding(ADJUDICATION, "eligible"), "amount": money(s.allowed)}
+            )
         adjudication += [_cas(*c) for c in s.cas]
         items.append(
             {
@@ -216,7 +224,10 @@ def eob(
         "total": [
             {"category": coding(ADJUDICATION, "submitted"), "amount": money(charge)},
             {"category": coding(ADJUDICATION, "benefit"), "amount": money(paid)},
-            {"category": coding(MEDLAKE_ADJUDICATION, "patient-responsibility"), "amount": money(pr)},
+            {
+                "category": coding(MEDLAKE_ADJUDICATION, "patient-responsibility"),
+                "amount": money(pr),
+            },
         ],
         "item": items,
         "payment": {
@@ -273,7 +284,9 @@ def payment(
     }
 
 
-def claim_response(cid: str, category: str, code: str, on: str, payer: str, patient: str) -> dict[str, Any]:
+def claim_response(
+    cid: str, category: str, code: str, on: str, payer: str, patient: str
+) -> dict[str, Any]:
     """One 277 STC status as a version of `cr-<CLM01>`."""
     return {
         "resourceType": "ClaimResponse",
@@ -322,7 +335,11 @@ PARTIES = [
 A, B = "Organization/bp1", "Practitioner/bp2"
 
 
-def _unpaid(cid: str, created: str, served: str, payer: str, provider: str, patient: str, code: str, charge: float) -> dict[str, Any]:
+def _unpaid(
+    cid: str, created: str, served: str, payer: str, provider: str, patient: str, code: str,
+    charge: float,
+) -> dict[str, Any]:  # fmt: skip
+    """A claim of one line that nobody answers."""
     return claim(cid, created=created, payer=payer, provider=provider, patient=patient,
                  lines=[Line(code, charge, served)], billable=(served, served))  # fmt: skip
 

@@ -30,10 +30,15 @@ def p360(con: duckdb.DuckDBPyConnection) -> dict[str, dict[str, Any]]:
 def test_build_succeeds_and_dbt_tests_pass(gold: GoldResult) -> None:
     marts = ["dim_patient", "fct_conditions", "fct_encounters", "fct_immunizations",
              "fct_medications", "fct_observations", "fct_procedures", "patient_360"]  # fmt: skip
-    assert gold.row_counts == {
+    assert {m: n for m, n in gold.row_counts.items() if not m.startswith("rcm_")} == {
         "dim_patient": 3, "fct_conditions": 6, "fct_encounters": 6, "fct_immunizations": 2,
         "fct_medications": 5, "fct_observations": 18, "fct_procedures": 1, "patient_360": 3,
     }  # fmt: skip
+    # no claims here: the revenue-cycle marts (tests/gold/test_rcm_marts.py) are built and empty
+    # but for their totals row
+    assert {m for m, n in gold.row_counts.items() if m.startswith("rcm_") and n} == {
+        "rcm_reconciliation_totals"
+    }
     assert all(gold.models[m] == "success" for m in marts)
     assert gold.models["stg__patient"] == "success"
     assert gold.models["chronic_condition_codes"] == "success"

@@ -120,3 +120,4 @@ def running(wal_dir: Path, worker: BatchWorker | None = None, **kw: Any) -> Iter
         assert not t.is_alive(), "listener did not stop"
         if failure:
             raise failure[0]
+        assert listener.stats.internal_errors == 0, events

@@ -96,6 +96,7 @@ class Listener:
     # -- lifecycle ------------------------------------------------------------------------------
     async def serve(self, ready: Callable[[str, int], None] | None = None, signals: bool = False) -> ListenStats:
         self._loop = asyncio.get_running_loop()
+        self._loop.set_exception_handler(self._internal_error)
         self._stop = asyncio.Event()
         self.wal_dir.mkdir(parents=True, exist_ok=True)
         for folder in (self.wal_dir, *list(self.wal_dir.parents)[:2]):
@@ -129,6 +130,13 @@ class Listener:
                 await asyncio.to_thread(self.worker.close)
             self._lock.release()
         return self.stats
+
+    def _internal_error(self, loop: asyncio.AbstractEventLoop, context: dict[str, object]) -> None:
+        """A bug or an OS error inside a callback (asyncio then closes that connection): say so
+        without the details, which may hold message text."""
+        self.stats.internal_errors += 1
+        exc = context.get("exception")
+        self._say(f"internal error: {type(exc).__name__ if exc else context.get('message', '?')}")
 
     def request_stop(self) -> None:
         """Ask `serve()` to stop (safe from any thread)."""

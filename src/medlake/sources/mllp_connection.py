@@ -46,6 +46,7 @@ class ListenStats:
     pipeline_runs: int = 0
     pipeline_errors: int = 0
     recovered_messages: int = 0
+    internal_errors: int = 0
 
     def line(self) -> str:
         keys = ("accepted", "duplicates", "rejected", "acks", "garbage_bytes", "incomplete", "landed_messages")

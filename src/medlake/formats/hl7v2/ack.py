@@ -50,20 +50,20 @@ def build_ack(
         return msg.raw(path) if msg is not None else ""
 
     ctl = control_id or f"ACK{stamp}{next(_SEQ):06d}"
-    version = h("MSH.12") or "2.5"
-    trigger = (msg.trigger or "") if msg is not None else ""
+    version = h("MSH.12") or "2.5"  # as written (it may carry components)
+    old = _old((msg.version if msg is not None else None) or "2.5")
     msh = fs.join(
         [
             "MSH", d.encoding_characters, h("MSH.5"), h("MSH.6"), h("MSH.3"), h("MSH.4"), stamp, "",
-            f"ACK{cs}{trigger}{cs}ACK", ctl, h("MSH.11") or "P", version,
+            f"ACK{cs}{h('MSH.9.2')}{cs}ACK", ctl, h("MSH.11") or "P", version,
         ]
     )
-    msa = fs.join(["MSA", code, h("MSH.10")] + ([escape(text, d)] if text and _old(version) else []))
+    msa = fs.join(["MSA", code, h("MSH.10")] + ([escape(text, d)] if text and old else []))
     segments = [msh, msa]
     if code not in ("AA", "CA"):
         reason = escape(text or ERROR_CODES.get(error_code, "error"), d)
-        severity = "E" if code in ("AE", "CE") else "E"
-        if _old(version):
+        severity = "E"  # HL7 table 0516: an error (W warning and I information never reject)
+        if old:
             segments.append(fs.join(["ERR", f"{cs}{cs}{cs}{error_code}{d.subcomponent}{reason}"]))
         else:
             cwe = f"{error_code}{cs}{escape(ERROR_CODES.get(error_code, 'error'), d)}{cs}HL70357"
@@ -74,7 +74,7 @@ def build_ack(
 def _old(version: str) -> bool:
     """Versions before 2.5 put the error in ERR-1 (and the text in MSA-3)."""
     try:
-        major, minor = (int(p) for p in version.split(".")[:2])
+        major, minor = (int(p) for p in [*version.split("."), "0"][:2])
     except ValueError:
         return False
     return (major, minor) < (2, 5)

@@ -63,7 +63,8 @@ def declared_charset(data: bytes) -> str | None:
     # fields[0] is "MSH", fields[1] is MSH-2, so MSH-n is fields[n - 1]
     if len(fields) < 18:
         return None
-    value = fields[17].split(b"~")[0].strip()
+    rep = fields[1][1:2] or b"~"  # the repetition character MSH-2 declares
+    value = fields[17].split(rep)[0].strip()
     return value.decode("ascii", "replace") or None
 
 

@@ -68,6 +68,6 @@ def read_delimiters(header: str) -> tuple[Delimiters, str | None]:
     for i, c in enumerate(enc[:4]):
         if c != fs and c not in chars[:i]:
             chars[i] = c
-    if len(set(chars + [fs])) != 5:
+    if len({*chars, fs}) != 5:
         return Delimiters(fs), problem
-    return Delimiters(fs, *chars), problem
+    return Delimiters(fs, chars[0], chars[1], chars[2], chars[3]), problem

@@ -5,7 +5,9 @@ Decoded: `\\F\\ \\S\\ \\T\\ \\R\\ \\E\\` (the delimiters), `\\P\\` (truncation, 
 commands become plain-text layout: `\\.br\\` and `\\.ce\\` a line break, `\\.sp n\\` n line breaks,
 `\\.sk n\\` n spaces; `\\.fi\\ \\.nf\\ \\.in\\ \\.ti\\`, highlighting `\\H\\ \\N\\` and charset switches
 `\\C…\\ \\M…\\` are dropped. Otherwise those, `\\Z…\\` local escapes and anything unterminated
-are kept as written. Decoding happens after splitting, on leaf values only.
+are kept as written (whole: the escape character that closes one never opens the next). An
+escape character that opens no sequence the standard knows is kept as a literal. Decoding
+happens after splitting, on leaf values only.
 """
 
 from __future__ import annotations
@@ -31,13 +33,21 @@ def unescape(value: str, d: Delimiters, text: bool = False) -> str:
             break
         seq = value[j + 1 : k]
         rep = _decode(seq, d, text)
-        if rep is None:  # unknown: keep as written, and let the closing escape start the next scan
+        if rep is not None:
+            out.append(rep)
+            i = k + 1
+        elif _known(seq):  # a sequence the standard defines, not decoded here: kept whole
+            out.append(value[j : k + 1])
+            i = k + 1
+        else:  # not an escape sequence: a stray escape character, kept; the next one may open one
             out.append(value[j:k])
             i = k
-            continue
-        out.append(rep)
-        i = k + 1
     return "".join(out)
+
+
+def _known(seq: str) -> bool:
+    """Whether `seq` (between two escape characters) is one of the standard's sequences."""
+    return seq in ("H", "N", "P") or (len(seq) > 1 and seq[0] in "ZCM.") or (seq[:1] == "X" and len(seq) > 1)
 
 
 def _decode(seq: str, d: Delimiters, text: bool) -> str | None:
@@ -82,11 +92,12 @@ def _format(cmd: str) -> str | None:
 
 
 def escape(value: str, d: Delimiters) -> str:
-    """`value` written as a leaf: every delimiter character replaced by its escape sequence."""
-    specials = d.field + d.component + d.repetition + d.escape + d.subcomponent + d.truncation
+    """`value` written as a leaf: every delimiter character replaced by its escape sequence,
+    and line breaks (which would end the segment) as hex (`\\X0D\\`, `\\X0A\\`)."""
+    specials = d.field + d.component + d.repetition + d.escape + d.subcomponent + d.truncation + "\r\n"
     if not any(c in value for c in specials):
         return value
-    names = {d.field: "F", d.component: "S", d.subcomponent: "T", d.repetition: "R", d.escape: "E"}
+    names = {d.field: "F", d.component: "S", d.subcomponent: "T", d.repetition: "R", d.escape: "E", "\r": "X0D", "\n": "X0A"}
     if d.truncation:
         names[d.truncation] = "P"
     return "".join(f"{d.escape}{names[c]}{d.escape}" if c in names else c for c in value)

@@ -10,7 +10,10 @@ values are the same as `Message.get` would return.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from itertools import chain
+from operator import itemgetter
+from typing import Any
 
 from medlake.formats.hl7v2.delimiters import Delimiters
 from medlake.formats.hl7v2.fields import HEADERS, NULL, Segment, leaf
@@ -91,10 +94,11 @@ class Matcher:
     its last group, the rest of the segment, which `row` then reads the slow way.
     """
 
-    __slots__ = ("key", "order", "pattern", "plain", "sid", "single", "steps", "top")
+    __slots__ = ("cut", "key", "order", "pattern", "sid", "steps", "top")
 
     def __init__(self, sid: str, steps: tuple[Step, ...], top: int, d: Delimiters, term: str) -> None:
         self.sid, self.steps, self.top = sid, steps, top
+        self.key = term + sid
         order = sorted(range(len(steps)), key=lambda i: (steps[i][0], steps[i][3] or 0))
         self.order = None if order == sorted(order) else tuple(order.index(i) for i in range(len(steps)))
         end, fs, cs = _chars(term), _chars(d.field), _chars(d.component)
@@ -102,7 +106,7 @@ class Matcher:
         parts, at, i = [], 0, 0
         while i < len(order):
             n = steps[order[i]][0]
-            parts.append(f"(?:{fs}[^{fs}{end}]*){{{n - at - 1}}}{fs}" if n - at > 1 else fs)
+            parts.append(f"{fs}[^{fs}{end}]*" * (n - at - 1) + fs)  # unrolled: sre repeats groups slowly
             comps = []
             while i < len(order) and steps[order[i]][0] == n:
                 comps.append(steps[order[i]][3])
@@ -113,16 +117,18 @@ class Matcher:
                 c_at = 1
                 for c in comps:
                     assert c is not None  # `matcher` lets no whole field share its field
-                    parts.append((f"(?:[^{plain}{cs}]*{cs}){{{c - c_at}}}" if c > c_at else "") + f"([^{plain}{cs}]*)")
+                    parts.append(f"[^{plain}{cs}]*{cs}" * (c - c_at) + f"([^{plain}{cs}]*)")
                     c_at = c
                 parts.append(f"[^{plain}]*")
             at = n
         body = "".join(parts) + f"(?=[{fs}{end}]|\\Z)"
         self.pattern = re.compile(f"{end}{_chars(sid)}(?:{body}|([^{end}]*))")
-        self.plain = re.compile(f"{end}{_chars(sid)}{body}")
-        """Only plain segments: a message whose count of `key` equals the matches is all plain."""
-        self.key = term + sid
-        self.single = len(steps) == 1
+        # the captures of a match, in the order of the paths (the last group is the rest);
+        # typeshed has no overload of itemgetter for a slice, which returns a tuple
+        captures: Any = slice(0, len(steps))
+        self.cut: Callable[[tuple[str, ...]], Row] = (
+            itemgetter(*self.order) if self.order is not None and len(steps) > 1 else itemgetter(captures)
+        )
 
     def read(self, found: tuple[str, ...], d: Delimiters, text: bool) -> Row:
         """The row for one match: its captures, or the rest of a segment that is not plain."""
@@ -137,20 +143,19 @@ class Matcher:
         return values
 
 
-def plain_rows(m: Matcher, body: str) -> list[Row] | None:
-    """Every `sid` row of a message text when all of them are plain, else None."""
-    found = m.plain.findall(body)
-    if len(found) != body.count(m.key):
-        return None
-    if m.single:
-        return [(v,) if v and v != NULL else (None,) for v in found]
-    values = set(chain.from_iterable(found))
+def find_rows(m: Matcher, body: str, start: int, d: Delimiters, text: bool) -> list[Row]:
+    """Every `sid` row of a message's text from `start` on (the fast path of `Message.rows`)."""
+    found = m.pattern.findall(body, start)
+    if any(map(_REST, found)):  # some segment is not plain
+        return [m.read(t, d, text) for t in found]
+    rows: list[Row] = list(map(m.cut, found))
+    values = set(chain.from_iterable(rows))
     if "" in values or NULL in values:
-        found = [tuple(v if v and v != NULL else None for v in t) for t in found]
-    if m.order is not None:
-        order = m.order
-        return [tuple(t[i] for i in order) for t in found]
-    return found
+        rows = [tuple(v if v and v != NULL else None for v in t) for t in rows]
+    return rows
+
+
+_REST = itemgetter(-1)
 
 
 def matcher(sid: str, paths: tuple[str, ...], d: Delimiters, term: str) -> Matcher | None:

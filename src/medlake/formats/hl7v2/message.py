@@ -14,7 +14,18 @@ from collections.abc import Iterator
 from typing import Any
 
 from medlake.formats.hl7v2.delimiters import Delimiters
-from medlake.formats.hl7v2.extract import PLAN_CACHE, PLANS, Matcher, Row, header_row, kind, matcher, plain_rows, plan, row
+from medlake.formats.hl7v2.extract import (
+    PLAN_CACHE,
+    PLANS,
+    Matcher,
+    Row,
+    find_rows,
+    header_row,
+    kind,
+    matcher,
+    plan,
+    row,
+)
 from medlake.formats.hl7v2.fields import HEADERS, NULL, Segment, leaf, split_fields
 from medlake.formats.hl7v2.path import parse_path
 
@@ -31,10 +42,28 @@ def _run_name(t: str) -> str:
     return "mixed"
 
 
+class Lines:
+    """The first line of each message of a file read by the fast path, counted only when
+    someone asks (most readers never do, and counting costs a pass over the text)."""
+
+    __slots__ = ("bodies", "starts", "term")
+
+    def __init__(self, term: str) -> None:
+        self.term = term
+        self.bodies: list[str] = []  # the text of each message, in order
+        self.starts = [1]
+
+    def line(self, k: int) -> int:
+        starts, term = self.starts, self.term
+        while len(starts) <= k:
+            starts.append(starts[-1] + self.bodies[len(starts) - 1].count(term) + 1)
+        return starts[k]
+
+
 class Message:
     """One HL7 v2 message: segment strings plus the terminators that followed them."""
 
-    __slots__ = ("_body", "_head", "_last", "_segments", "_term", "_terms", "batch", "delimiters", "index", "line")
+    __slots__ = ("_body", "_head", "_last", "_line", "_segments", "_term", "_terms", "batch", "delimiters", "index")
 
     def __init__(
         self,
@@ -52,28 +81,30 @@ class Message:
         self._head: tuple[str, ...] | None = None  # segment 0 split into fields
         self.delimiters = delimiters
         self.index = index
-        self.line = line
+        self._line: int | Lines = line
         self.batch = batch
 
     @classmethod
-    def from_text(
-        cls, body: str, term: str, last: str, delimiters: Delimiters, index: int = 0, line: int = 1,
-        head: tuple[str, ...] | None = None,
-    ) -> Message:
+    def from_text(cls, body: str, term: str, last: str, delimiters: Delimiters, index: int, line: int | Lines) -> Message:
         """A message whose segments are `body` split on `term`, followed by `last` ("" or
         `term`). `body` must hold no blank line and no other line break, and start every
-        line with a segment id. `head`: segment 0 already split into fields."""
+        line with a segment id. `line`: its first line, or the `Lines` of its file."""
         m = cls.__new__(cls)
         m._body = body
         m._term = term
         m._last = last
-        m._segments = m._terms = None
-        m._head = head
+        m._segments = m._terms = m._head = None
         m.delimiters = delimiters
         m.index = index
-        m.line = line
+        m._line = line
         m.batch = None
         return m
+
+    @property
+    def line(self) -> int:
+        """The line of the input the message starts on (1-based)."""
+        line = self._line
+        return line if isinstance(line, int) else line.line(self.index)
 
     # -- the whole message ---------------------------------------------------------------
     @property
@@ -241,12 +272,12 @@ class Message:
                 found = m.pattern.search(body)
                 if found is None:
                     return None
-                values = found.groups()
-                if m.order is None and not values[-1]:
-                    values = values[:-1]
+                groups: tuple[str, ...] = found.groups()
+                if m.order is None and not groups[-1]:
+                    values = groups[:-1]
                     if "" not in values and NULL not in values:
                         return values
-                return m.read(found.groups(), self.delimiters, text)
+                return m.read(groups, self.delimiters, text)
         seg = self.segment(sid)
         if seg is None:
             return None
@@ -265,10 +296,8 @@ class Message:
             if m is False:
                 m = self._matcher(sid, paths)
             if m is not None:
-                plain = plain_rows(m, body)
-                if plain is not None:
-                    return plain
-                return [m.read(found, d, text) for found in m.pattern.findall(body)]
+                start = body.find(m.key)  # str.find skips to the first one faster than the regex
+                return find_rows(m, body, start, d, text) if start >= 0 else []
         if sid in HEADERS:
             return [header_row(s, paths, text) for s in self.all(sid)]
         steps, top = PLANS.get(paths) or plan(paths)

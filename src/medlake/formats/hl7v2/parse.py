@@ -14,23 +14,13 @@ import re
 from dataclasses import dataclass, field
 
 from medlake.errors import ErrorLevel
+from medlake.formats.hl7v2.batch import ENVELOPE, Batch, Envelope
 from medlake.formats.hl7v2.charset import decode_hl7
 from medlake.formats.hl7v2.delimiters import DEFAULT, Delimiters, read_delimiters
-from medlake.formats.hl7v2.message import Message
+from medlake.formats.hl7v2.message import Lines, Message
 from medlake.formats.problems import Problem, quote, report
 
 _RUNS = re.compile(r"((?:\r\n|\r|\n)+)")
-ENVELOPE = ("FHS", "BHS", "BTS", "FTS")
-
-
-@dataclass
-class Batch:
-    """A `BHS … BTS` envelope: how many messages it declared and how many it held."""
-
-    index: int
-    line: int
-    declared: int | None = None
-    messages: int = 0
 
 
 @dataclass
@@ -117,27 +107,28 @@ def _fast(text: str, out: Hl7File, name: str, errors: ErrorLevel) -> bool:
     parts = body.split(term + "MSH")
     last = len(parts) - 1 if body is text else -1  # the message with no terminator at its end
     messages = out.messages
+    lines = Lines(term)
+    bodies = lines.bodies
     prefix = "\x00"  # "MSH|^~\\&|" of the last header read without a problem
-    line = 1
     for k, part in enumerate(parts):
         mtext = part if k == 0 else "MSH" + part
+        bodies.append(mtext)
         cut = mtext.find(term)
         head = mtext if cut < 0 else mtext[:cut]
         if not head.startswith(prefix):
             d, problem = read_delimiters(head)
             if problem:
-                report(Problem(problem, f"message {k + 1} MSH-2", line, k, head[:80]), errors, out.problems, name)
+                report(Problem(problem, f"message {k + 1} MSH-2", lines.line(k), k, head[:80]), errors, out.problems, name)
                 prefix = "\x00"
             else:  # the same MSH-1 and MSH-2 (and the separator after them) mean the same delimiters
                 prefix = head[: 5 + len(d.encoding_characters)]
                 if not prefix.endswith(d.field):
                     prefix = "\x00"
-        msg = Message.from_text(mtext, term, "" if k == last else term, d, k, line)
+        msg = Message.from_text(mtext, term, "" if k == last else term, d, k, lines)
         messages.append(msg)
         f = head.split(d.field, 12)  # f[n - 1] is MSH-n
         if len(f) < 12 or not f[8] or not f[9] or not f[11]:
             _check_header(msg, out, name, errors)
-        line += mtext.count(term) + 1
     return True
 
 
@@ -184,6 +175,8 @@ def _segments(lines: list[str], terms: list[str], out: Hl7File, name: str, error
     lf_file = out.line_ending != "CR"
     line_no = 1
     for line, term in zip(lines, terms, strict=True):
+        if line.startswith("\ufeff"):  # files concatenated with their byte-order marks
+            line = line[1:]
         sid = line[:3]
         if sid not in ids_ok or (len(line) > 3 and line[3].isalnum()):
             if _SEGMENT_ID.match(line):
@@ -210,6 +203,7 @@ def _walk(lines: list[str], terms: list[str], out: Hl7File, name: str, errors: E
     d: Delimiters = DEFAULT
     start = -1
     batch: Batch | None = None
+    envelope = Envelope(out, name, errors)
 
     def close(end: int) -> None:
         nonlocal start
@@ -233,53 +227,13 @@ def _walk(lines: list[str], terms: list[str], out: Hl7File, name: str, errors: E
                 report(Problem(problem, where, seg_lines[i], len(out.messages), seg[:80]), errors, out.problems, name)
         elif sid in ENVELOPE:
             close(i)
-            batch = _envelope(seg, sid, seg_lines[i], batch, out, name, errors)
+            batch = envelope.segment(seg, sid, seg_lines[i], batch)
         elif start < 0:
             where = f"line {seg_lines[i]:,} ({sid})"
             msg = f"segment `{sid}` outside any message (no MSH before it): {quote(seg)}"
             report(Problem(msg, where, seg_lines[i], None, seg), errors, out.problems, name)
     close(len(segs))
-    _check_file(out, batch, name, errors)
-
-
-def _count(seg: str, d: Delimiters) -> int | None:
-    parts = seg.split(d.field)
-    value = parts[1].split(d.component)[0].strip() if len(parts) > 1 else ""
-    return int(value) if value.isdigit() else None
-
-
-def _envelope(seg: str, sid: str, line: int, batch: Batch | None, out: Hl7File, name: str, errors: ErrorLevel) -> Batch | None:
-    if sid == "FHS":
-        out.file_header = True
-        return batch
-    if sid == "BHS":
-        b = Batch(len(out.batches), line)
-        out.batches.append(b)
-        return b
-    d, _ = read_delimiters(out.messages[-1].segments[0]) if out.messages else (DEFAULT, None)
-    if sid == "BTS":
-        if batch is None:
-            report(Problem("`BTS` without a `BHS` before it", f"line {line:,} (BTS)", line, None, seg), errors, out.problems, name)
-            return None
-        batch.declared = _count(seg, d)
-        if batch.declared is not None and batch.declared != batch.messages:
-            text = f"batch {batch.index + 1} declares {batch.declared} messages (BTS-1) but holds {batch.messages}"
-            report(Problem(text, f"line {line:,} BTS-1", line, None, seg), errors, out.problems, name)
-        return None
-    out.declared_batches = _count(seg, d)  # FTS
-    if out.declared_batches is not None and out.declared_batches != len(out.batches):
-        text = f"the file declares {out.declared_batches} batches (FTS-1) but holds {len(out.batches)}"
-        report(Problem(text, f"line {line:,} FTS-1", line, None, seg), errors, out.problems, name)
-    return None
-
-
-def _check_file(out: Hl7File, batch: Batch | None, name: str, errors: ErrorLevel) -> None:
-    if batch is not None:
-        text = f"batch {batch.index + 1} has no `BTS` trailer: the file may be cut short ({batch.messages} message{'s' if batch.messages != 1 else ''} seen)"
-        report(Problem(text, f"line {batch.line:,} (BHS)", batch.line, None, None), errors, out.problems, name)
-    if out.file_header and out.declared_batches is None:
-        text = "the file has an `FHS` header but no `FTS` trailer: it may be cut short"
-        report(Problem(text, "end of file"), errors, out.problems, name)
+    envelope.end(batch)
 
 
 _REQUIRED = ((9, "message type"), (10, "message control id"), (12, "version id"))

@@ -10,8 +10,9 @@ Keys (each resource's source id):
 
 - trace: the subject's TRN (270: TRN01 = 1; 271: TRN01 = 2, the 270's trace echoed), else
   its subscriber's (then `|HL<HL01>` is added for a dependent): `<TRN03>|<TRN02>`; without any
-  TRN `bht|<BHT03>|HL<HL01>`. The request and the response of one inquiry share it, so the
-  response's `request` names the request's id;
+  TRN `bht|<BHT03>|HL<HL01>`. The request and the response of one inquiry share it, and
+  the response's `request` names the request by its trace number (TRN02 under the system
+  `eligibility-trace-number/<TRN03>`), a logical reference: the 270 is often not loaded;
 - payer id: 2100A NM109, else `name|<NM103>`; the payer Organization `payer|<payer id>`;
 - information receiver: the NPI (NM108 XX), else `<NM108>|<NM109>`, else the name (as the
   837's providers); NM102 = 1 a Practitioner, 2 an Organization;
@@ -40,6 +41,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
 from medlake.silver.mappings.x12_common import (
     GENDERS,
@@ -90,7 +92,7 @@ class Subject:
 
     loop: Loop
     """2000C or 2000D."""
-    names: Loop | None
+    names: Loop
     """Its 2100C / 2100D."""
     key: str
     patient_key: str
@@ -110,25 +112,17 @@ def map_set(m: SetMapper) -> None:
 
 # -- subjects and parties -------------------------------------------------------------------------
 def subjects(m: SetMapper, response: bool) -> list[Subject]:
+    """Each dependent (2000D), and each subscriber (2000C) without one or with inquiries or
+    benefits (2110C) of its own, in file order."""
     out = []
-    benefits = "2110C"
     for subscriber in m.tset.find_all("2000C"):
         dependents = [c for c in subscriber.children if c.id == "2000D"]
-        own = any(c.id == benefits for c in child_loops(subscriber))
-        chosen = ([subscriber] if own or not dependents else []) + dependents
-        for loop in chosen:
+        names = name_loop(subscriber)
+        own = names is not None and any(c.id == "2110C" for c in names.children)
+        for loop in ([subscriber] if own or not dependents else []) + dependents:
             subject = make_subject(m, loop, subscriber, response)
             if subject is not None:
                 out.append(subject)
-    return out
-
-
-def child_loops(loop: Loop) -> list[Loop]:
-    """The loops one level below `loop`'s 2100 name loop, and its own children."""
-    out = []
-    for child in loop.children:
-        out.append(child)
-        out.extend(child.children)
     return out
 
 
@@ -157,7 +151,7 @@ def trace_key(m: SetMapper, loop: Loop, subscriber: Loop, response: bool) -> str
             key = f"{trn.get(3) or ''}|{trn.get(2)}"
             return key if at is loop else f"{key}|HL{loop.hl[0] if loop.hl else ''}"
     bht = m.tset.loops.segment("BHT")
-    return f"bht|{(bht.get(3) if bht else None) or ''}|HL{loop.hl[0] if loop.hl else ''}"
+    return f"bht|{(bht.get(3) if bht is not None else None) or ''}|HL{loop.hl[0] if loop.hl else ''}"
 
 
 def payer_party(m: SetMapper, names: Loop | None) -> tuple[str, dict[str, Any] | None]:
@@ -177,7 +171,7 @@ def patient(m: SetMapper, payer_id: str, loop: Loop, names: Loop, subscriber: Lo
     sub_names = name_loop(subscriber)
     member = sub_names.trigger.get(9) if sub_names is not None else None
     if loop.id == "2000D":
-        born = (dmg.get(2) if dmg else None) or ""
+        born = (dmg.get(2) if dmg is not None else None) or ""
         key = f"{payer_id}|{member or ''}|dependent|{nm1.get(3) or ''}|{nm1.get(4) or ''}|{born}"
     else:
         key = f"{payer_id}|{member}" if member else f"{payer_id}|name|{nm1.get(3) or ''}|{nm1.get(4) or ''}"
@@ -213,7 +207,7 @@ def trace_identifier(subject: Subject) -> list[dict[str, Any]]:
     if subject.key.startswith("bht|") or not trace:
         return []
     trace = trace.split("|HL", 1)[0]
-    system = f"{TRACE_SYSTEM}/{originator}" if originator else TRACE_SYSTEM
+    system = f"{TRACE_SYSTEM}/{quote(originator, safe='')}" if originator else TRACE_SYSTEM
     return [{"system": system, "value": trace}]
 
 
@@ -224,10 +218,9 @@ def eligibility_request(m: SetMapper, subject: Subject) -> None:
     if identifier:
         body["identifier"] = identifier
     body["status"] = "active"
-    body["purpose"] = PURPOSE
+    body["purpose"] = [*PURPOSE]
     body["patient"] = m.reference("Patient", subject.patient_key)
-    names = subject.names
-    period = dates(m, names, ("291", "472")) if names is not None else None
+    period = dates(m, subject.names, ("291", "472"))
     if period and period.get("end", period["start"]) == period["start"]:
         body["servicedDate"] = period["start"]
     elif period:
@@ -248,7 +241,7 @@ def eligibility_request(m: SetMapper, subject: Subject) -> None:
 def inquiries(m: SetMapper, subject: Subject) -> list[dict[str, Any]]:
     """Each EQ (2110C/D) → items: one per EQ01 service type, or one for EQ02's procedure."""
     out = []
-    for eq_loop in (c for c in (subject.names.children if subject.names else []) if c.id.startswith("2110")):
+    for eq_loop in (c for c in subject.names.children if c.id.startswith("2110")):
         eq = eq_loop.trigger
         product = product_coding(eq.get(2, 1), eq.get(2, 2))
         for code in eq.repetitions(1) or [""]:
@@ -272,22 +265,21 @@ def dates(m: SetMapper, loop: Loop, qualifiers: tuple[str, ...]) -> dict[str, st
 
 # -- 271 --------------------------------------------------------------------------------------------
 def eligibility_response(m: SetMapper, subject: Subject) -> None:
-    names = subject.names
-    benefit_loops = [c for c in (names.children if names else []) if c.id.startswith("2110")]
+    benefit_loops = [c for c in subject.names.children if c.id.startswith("2110")]
     errors = rejections(subject)
     body: dict[str, Any] = {}
     identifier = trace_identifier(subject)
     if identifier:
         body["identifier"] = identifier
     body["status"] = "active"
-    body["purpose"] = PURPOSE
+    body["purpose"] = [*PURPOSE]
     body["patient"] = m.reference("Patient", subject.patient_key)
     when = created(m)
     if when:
         body["created"] = when
     if subject.receiver is not None:
         body["requestor"] = subject.receiver
-    body["request"] = m.reference("CoverageEligibilityRequest", subject.key)
+    body["request"] = request_reference(subject)
     body["outcome"] = ("partial" if benefit_loops else "error") if errors else "complete"
     if subject.payer is not None:
         body["insurer"] = subject.payer
@@ -296,6 +288,15 @@ def eligibility_response(m: SetMapper, subject: Subject) -> None:
     if errors:
         body["error"] = [{"code": concept(REJECT_SYSTEM, code)} for code in errors]
     m.add("CoverageEligibilityResponse", subject.key, body, patient_key=subject.patient_key)
+
+
+def request_reference(subject: Subject) -> dict[str, Any]:
+    """The 270 this answers, by its trace number: a logical reference (the 270 is often not
+    loaded where the 271 is)."""
+    identifier = trace_identifier(subject)
+    if not identifier:
+        return {"type": "CoverageEligibilityRequest", "display": "the 270 sent no trace number (TRN)"}
+    return {"type": "CoverageEligibilityRequest", "identifier": identifier[0]}
 
 
 def rejections(subject: Subject) -> list[str]:
@@ -312,22 +313,20 @@ def rejections(subject: Subject) -> list[str]:
         names = name_loop(at)
         if names is not None:
             segs += names.segments
-    for benefit in subject.names.children if subject.names is not None else []:
+    for benefit in subject.names.children:
         segs += benefit.all_segments
     return [s.get(3) or "" for s in segs if s.id == "AAA" and s.get(3)]
 
 
 def insurance(m: SetMapper, subject: Subject, benefit_loops: list[Loop]) -> dict[str, Any]:
-    names = subject.names
-    assert names is not None
     ebs = [loop.trigger for loop in benefit_loops]
-    out: dict[str, Any] = {"coverage": coverage(m, subject)}
+    period = plan_period(m, subject.names)
+    out: dict[str, Any] = {"coverage": coverage(m, subject, period)}
     status = {eb.get(1) for eb in ebs}
     if status & ACTIVE:
         out["inforce"] = True
     elif status & INACTIVE:
         out["inforce"] = False
-    period = plan_period(m, names)
     if period:
         out["benefitPeriod"] = period
     items = [item for loop in benefit_loops for item in benefit_items(m, loop)]
@@ -353,10 +352,9 @@ def plan_period(m: SetMapper, names: Loop) -> dict[str, str] | None:
     return None
 
 
-def coverage(m: SetMapper, subject: Subject) -> dict[str, Any]:
+def coverage(m: SetMapper, subject: Subject, period: dict[str, str] | None) -> dict[str, Any]:
     """The member's Coverage as the 271 states it (key: the patient's)."""
     names = subject.names
-    assert names is not None
     subscriber = subject.loop if subject.loop.id == "2000C" else subject.loop.parent
     sub_names = name_loop(subscriber) if subscriber is not None else None
     member = sub_names.trigger.get(9) if sub_names is not None else None
@@ -367,7 +365,6 @@ def coverage(m: SetMapper, subject: Subject) -> dict[str, Any]:
     body["beneficiary"] = m.reference("Patient", subject.patient_key)
     if subject.loop.id == "2000C":
         body["relationship"] = concept(f"{HL7_TERMINOLOGY}/subscriber-relationship", "self")
-    period = plan_period(m, names)
     if period:
         body["period"] = period
     if subject.payer is not None:

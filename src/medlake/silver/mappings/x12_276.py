@@ -49,7 +49,7 @@ from medlake.silver.mappings.x12_common import (
 )
 
 if TYPE_CHECKING:
-    from medlake.formats.x12 import Loop
+    from medlake.formats.x12 import Loop, Segment
 
 EXT = "https://medlake.dev/fhir/StructureDefinition"
 ADJUDICATION = f"{HL7_TERMINOLOGY}/adjudication"
@@ -94,10 +94,8 @@ def claim_status(m: SetMapper, claim: Loop) -> None:
     patient_key = patient(m, claim, payer_id)
     provider_loop = name_loop(ancestor(claim, "2000C"))
     body: dict[str, Any] = {}
-    category, code = stc.get(1, 1) or "", stc.get(1, 2)
-    extensions = [{"url": f"{EXT}/claim-status-category", "valueCode": category}] if category else []
-    if code:
-        extensions.append({"url": f"{EXT}/claim-status-code", "valueCode": code})
+    category = stc.get(1, 1) or ""
+    extensions = status_extensions(stc)
     if extensions:
         body["extension"] = extensions
     body["identifier"] = [{"system": CLAIM_ID_SYSTEM, "value": pcn}]
@@ -125,14 +123,30 @@ def claim_status(m: SetMapper, claim: Loop) -> None:
     items = lines(m, claim)
     if items:
         body["item"] = items
-    total = [
-        {"category": concept(ADJUDICATION, kind), "amount": amount}
-        for kind, element, text in (("submitted", "STC04", stc.get(4)), ("benefit", "STC05", stc.get(5)))
-        if (amount := m.money(claim, element, text)) is not None
-    ]
+    total = amounts(m, claim, stc)
     if total:
         body["total"] = total
     m.add("ClaimResponse", pcn, body, patient_key=patient_key)
+
+
+def status_extensions(stc: Segment) -> list[dict[str, Any]]:
+    """STC01-1 (category) and STC01-2 (status code) as they were sent."""
+    out = []
+    for k, name in ((1, "claim-status-category"), (2, "claim-status-code")):
+        code = stc.get(1, k)
+        if code:
+            out.append({"url": f"{EXT}/{name}", "valueCode": code})
+    return out
+
+
+def amounts(m: SetMapper, loop: Loop, seg: Segment, first: int = 4) -> list[dict[str, Any]]:
+    """Elements `first` (charged) and `first + 1` (paid) of STC or SVC as submitted/benefit."""
+    out = []
+    for kind, n in (("submitted", first), ("benefit", first + 1)):
+        amount = m.money(loop, f"{seg.id}{n:02d}", seg.get(n))
+        if amount is not None:
+            out.append({"category": concept(ADJUDICATION, kind), "amount": amount})
+    return out
 
 
 def bht_date(m: SetMapper) -> str | None:
@@ -144,20 +158,14 @@ def lines(m: SetMapper, claim: Loop) -> list[dict[str, Any]]:
     """2220D/E SVC → items: SVC02 submitted, SVC03 benefit; the line STC01-1/-2 as extensions."""
     out = []
     for seq, line in enumerate((c for c in claim.children if c.id.startswith("2220")), 1):
-        svc = line.trigger
-        adjudication = [
-            {"category": concept(ADJUDICATION, kind), "amount": amount}
-            for kind, element, text in (("submitted", "SVC02", svc.get(2)), ("benefit", "SVC03", svc.get(3)))
-            if (amount := m.money(line, element, text)) is not None
-        ]
+        adjudication = amounts(m, line, line.trigger, 2)
         if not adjudication:
             continue
         item: dict[str, Any] = {}
         stc = line.segment("STC")
-        if stc is not None and stc.get(1, 1):
-            item["extension"] = [{"url": f"{EXT}/claim-status-category", "valueCode": stc.get(1, 1)}]
-            if stc.get(1, 2):
-                item["extension"].append({"url": f"{EXT}/claim-status-code", "valueCode": stc.get(1, 2)})
+        extensions = status_extensions(stc) if stc is not None else []
+        if extensions:
+            item["extension"] = extensions
         item["itemSequence"] = seq
         item["adjudication"] = adjudication
         out.append(item)

@@ -24,14 +24,14 @@ Patient: identifier NM109 (NM108 34 → SSN, else a member id under the payer), 
 NM1*IL or NM1*74), telecom PER, address N3/N4, birth date DMG02, gender DMG03, marital status
 DMG04, deceased INS12 (INS11 = D8).
 
-Not mapped: BGN, REF*38 (master policy), QTY, 1000C brokers/TPAs; INS04 (maintenance reason),
-INS05–INS10 (benefit, Medicare, COBRA, employment and student status, handicap), INS17;
-REF*1L/17/23/3H/ABB/DX/F6/P5/Q4/QQ/ZZ/60 other member ids, DTP*286/296–303/336–340/350–357/
-383/385/386/473/474/475/476/477/478/479/480/481/484/485/486/487/488; 2100A EC/ICM/AMT/HLH/
-LUI, DMG05 race; 2100B–2100H (prior name, mailing address, employer, school, custodial
-parent, responsible person, drop-off location); 2200 disability; 2300 IDC cards, AMT,
-REF*17/9V/CE/E8/M7/PID/RB/X9/XM/XX1/XX2/ZX/ZZ; 2310 providers; 2320/2330 other coverage
-(COB); 2700/2750 reporting categories.
+Not mapped: BGN, REF*38 (master policy), QTY, 1000C brokers and TPAs; INS04 (maintenance
+reason), INS05–INS10 (benefit, Medicare, COBRA, employment and student status, handicap),
+INS17; member REFs other than REF*0F and REF*1L; DTPs other than DTP*348/349; 2100A EC, ICM,
+AMT, HLH, LUI and DMG05 (race); 2100B–2100H (prior name, mailing address, employer, school,
+custodial parent, responsible person, drop-off location); 2200 disability; 2300 IDC, AMT and
+REFs other than REF*1L; 2310 providers; 2320/2330 coordination of benefits; 2700/2750
+reporting categories. A member-level cancellation (INS03 = 024) sent without an HD names no
+coverage line, so it makes no Coverage version.
 """
 
 from __future__ import annotations
@@ -222,10 +222,11 @@ def coverage(
         element = "HD01" if hd.get(1) else "INS03"
         m.problem(loop, element, f"`{code}` is not a maintenance type code: expected 001, 002, 021, 024, 025, 026, 030 or 032")
     body: dict[str, Any] = {}
-    extensions = [{"url": f"{EXT}/x12-maintenance-type", "valueCode": code}] if code else []
-    level = hd.get(5)
-    if level:
-        extensions.append({"url": f"{EXT}/x12-coverage-level", "valueCode": level})
+    extensions = [
+        {"url": f"{EXT}/{name}", "valueCode": value}
+        for name, value in (("x12-maintenance-type", code), ("x12-coverage-level", hd.get(5)))
+        if value
+    ]
     if extensions:
         body["extension"] = extensions
     body["status"] = status or "active"
@@ -242,10 +243,7 @@ def coverage(
     body["beneficiary"] = m.reference("Patient", key)
     relationship = ins.get(2) if ins is not None else None
     if relationship:
-        body["relationship"] = {"coding": [
-            {"system": f"{HL7_TERMINOLOGY}/subscriber-relationship", "code": RELATIONSHIPS.get(relationship, "other")},
-            {"system": RELATIONSHIP_SYSTEM, "code": relationship},
-        ]}  # fmt: skip
+        body["relationship"] = relationship_concept(relationship)
     period = benefit_period(m, loop)
     if period:
         body["period"] = period
@@ -254,6 +252,14 @@ def coverage(
     if classes:
         body["class"] = classes
     m.add("Coverage", f"{key}|{line or f'#{n}'}", body, patient_key=key)
+
+
+def relationship_concept(code: str) -> dict[str, Any]:
+    """INS02 → subscriber-relationship, with the X12 code as sent."""
+    return {"coding": [
+        {"system": f"{HL7_TERMINOLOGY}/subscriber-relationship", "code": RELATIONSHIPS.get(code, "other")},
+        {"system": RELATIONSHIP_SYSTEM, "code": code},
+    ]}  # fmt: skip
 
 
 def benefit_period(m: SetMapper, loop: Loop) -> dict[str, str] | None:

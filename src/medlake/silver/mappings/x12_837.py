@@ -127,7 +127,7 @@ class _Walk:
             relationship = (sub.sbr.get(2) if sub.sbr is not None else None) or "18"
         cov = coverage(m, key, sub.sbr, sub.payer, sub.member or None, (sub.insurer, patient), key, relationship)
         family = m.tset.family
-        return Context(family, self.created, billing.provider, billing.payee, sub.insurer, patient, key, cov, self.parties)
+        return Context(family, self.created, billing.provider, billing.payee, sub.insurer, patient, key, cov, self.parties, [{"sequence": 1, "focal": True, "coverage": cov}])
 
 
 def _name_key(node: Node) -> str:

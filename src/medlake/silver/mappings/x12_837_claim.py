@@ -36,6 +36,7 @@ drop-off, the other payers' adjustments (2320 CAS/AMT) and 2430 line adjudicatio
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from medlake.silver.mappings.x12_837_lines import ADA_TOOTH, Line, amount, map_lines
@@ -58,7 +59,6 @@ from medlake.silver.mappings.x12_common import (
 )
 
 if TYPE_CHECKING:
-    from medlake.formats.x12 import Segment
     from medlake.silver.mappings.x12_837_nodes import Node
 
 FREQUENCY_URL = "https://medlake.dev/fhir/StructureDefinition/claim-frequency"
@@ -124,6 +124,8 @@ class Context:
     patient_key: str
     coverage: dict[str, Any]
     parties: Parties
+    insurance: list[dict[str, Any]]
+    """`[{sequence 1, focal, coverage}]`, shared by the claims with no other payer."""
 
 
 class CareTeam:
@@ -135,10 +137,11 @@ class CareTeam:
         self._seq: dict[tuple[str, str], int] = {}
 
     def add(self, m: SetMapper, node: Node) -> int | None:
-        role = ROLES.get(node.trigger.get(1) or "")
+        nm1 = node.trigger
+        role = ROLES.get(nm1.element(1))
         if role is None:
             return None
-        ref = self.parties.provider(node)
+        ref = self.parties.provider(node, nm1)
         k = (ref["reference"], role[1])
         seq = self._seq.get(k)
         if seq is None:
@@ -152,16 +155,17 @@ class CareTeam:
 
 
 def map_claim(m: SetMapper, node: Node, ctx: Context) -> None:
-    clm = node.trigger
-    clm01 = clm.get(1)
+    clm = node.fields("CLM") or []
+    clm01 = clm[1]
     if not clm01:
         m.problem(node.loop, "CLM01", "CLM01 (patient control number) is empty: the claim has no key and is not mapped")
         return
     team = CareTeam(ctx.parties)
-    insurance = [{"sequence": 1, "focal": True, "coverage": ctx.coverage}]
-    auth = [r.get(2) for r in node.all("REF") if r.get(1) == "G1" and r.get(2)]
+    insurance = ctx.insurance
+    refs = node.all_fields("REF")
+    auth = [r[2] for r in refs if r[1] == "G1" and r[2]]
     if auth:
-        insurance[0]["preAuthRef"] = auth
+        insurance = [{**insurance[0], "preAuthRef": auth}]
     facility_ref = None
     lines: list[Node] = []
     for child in node.children:
@@ -170,80 +174,95 @@ def map_claim(m: SetMapper, node: Node, ctx: Context) -> None:
         elif child.id == "2320":
             other = _other_payer(m, child, ctx, len(insurance) + 1)
             if other:
-                insurance.append(other)
-        elif child.trigger.get(1) == "77":
+                insurance = [*insurance, other]
+        elif child.segments.raw[child.own[0]].startswith("NM1*77*"):
             facility_ref = ctx.parties.facility(child)
         else:
             team.add(m, child)
     codes = Codes(m, node)
-    items = map_lines(m, lines, Line(ctx.family, _place(clm), codes.pointers, team))
-    body = _header(m, node, clm, ctx)
-    period = _billable(m, node, items.dates)
+    c5 = [*clm[5].split(node.segments.seps.component), "", "", ""]
+    items = map_lines(m, lines, Line(ctx.family, c5[0] if c5[1] == "B" else None, codes.pointers, team))
+    body = _header(m, node, clm, c5, refs, ctx)
+    dates = node.all_fields("DTP")
+    period = _billable(m, node, dates, items.dates)
     for key, value in (
         ("billablePeriod", period), ("created", ctx.created), ("insurer", ctx.insurer),
         ("provider", ctx.provider), ("priority", NORMAL),
         ("payee", ctx.payee), ("facility", facility_ref), ("careTeam", team.members),
         ("supportingInfo", codes.info), ("diagnosis", codes.diagnoses), ("procedure", codes.procedures),
-        ("insurance", insurance), ("accident", _accident(m, node, clm)), ("item", items.items),
+        ("insurance", insurance), ("accident", _accident(m, node, clm, dates)), ("item", items.items),
     ):  # fmt: skip
         if value:
             body[key] = value
-    total = amount(m, node, "CLM02", clm.get(2))
+    total = amount(m, node, "CLM02", clm[2])
     if total is not None:
         body["total"] = {"value": float(total), "currency": "USD"}
         m.balance("CLM02 = sum(line charges)", f"claim {clm01}", total, items.charges)
     m.add("Claim", clm01, body, patient_key=ctx.patient_key)
 
 
-def _header(m: SetMapper, node: Node, clm: Segment, ctx: Context) -> dict[str, Any]:
-    """extension, identifier, status, type, subType, use, patient."""
+def _header(m: SetMapper, node: Node, clm: list[str], c5: list[str], refs: list[list[str]], ctx: Context) -> dict[str, Any]:
+    """extension, identifier, status, type, subType, use, patient (`clm`: the CLM's padded
+    elements; `c5`: CLM05's components; `refs`: the claim's REF segments)."""
     body: dict[str, Any] = {}
-    freq = clm.get(5, 3)
-    if freq is None:
+    freq = c5[2]
+    if not freq:
         m.problem(node.loop, "CLM05-3", "CLM05-3 (claim frequency) is empty; the claim is read as an original (1)")
     elif ctx.family != "837I" and freq not in FREQUENCIES:
         m.problem(node.loop, "CLM05-3", f"`{freq}` is not a claim frequency code (1 original, 7 replacement, 8 void)")
     if freq:
-        body["extension"] = [{"url": FREQUENCY_URL, "valueCode": freq}]
-    identifiers = [{"system": CLAIM_ID_SYSTEM, "value": clm.get(1)}]
-    identifiers += [{"system": PAYER_CLAIM_SYSTEM, "value": r.get(2)} for r in node.all("REF") if r.get(1) == "F8" and r.get(2)]
+        body["extension"] = _frequency(freq)
+    identifiers = [{"system": CLAIM_ID_SYSTEM, "value": clm[1]}]
+    identifiers += [{"system": PAYER_CLAIM_SYSTEM, "value": r[2]} for r in refs if r[1] == "F8" and r[2]]
     body["identifier"] = identifiers
     body["status"] = "cancelled" if freq == "8" else "active"
     body["type"] = CLAIM_TYPES[ctx.family]
-    if ctx.family == "837I" and clm.get(5, 1):
-        body["subType"] = coding(f"{NUBC}/TypeOfBill", f"0{clm.get(5, 1)}{freq or ''}")
-    body["use"] = "predetermination" if ctx.family == "837D" and clm.get(19) == "PB" else "claim"
+    if ctx.family == "837I" and c5[0]:
+        body["subType"] = shared(f"{NUBC}/TypeOfBill", f"0{c5[0]}{freq}")
+    body["use"] = "predetermination" if ctx.family == "837D" and clm[19:20] == ["PB"] else "claim"
     body["patient"] = ctx.patient
     return body
 
 
-def _place(clm: Segment) -> str | None:
-    """CLM05-1 when CLM05-2 says it is a place of service (B), not a facility type (A)."""
-    return clm.get(5, 1) if clm.get(5, 2) == "B" else None
+@lru_cache(maxsize=64)
+def _frequency(code: str) -> list[dict[str, Any]]:
+    return [{"url": FREQUENCY_URL, "valueCode": code}]
 
 
-def _billable(m: SetMapper, node: Node, dates: list[tuple[str, str]]) -> dict[str, str] | None:
+@lru_cache(maxsize=64)
+def _types(system: str, code: str) -> list[dict[str, Any]]:
+    return [shared(system, code)]
+
+
+def _billable(m: SetMapper, node: Node, dtps: list[list[str]], dates: list[tuple[str, str]]) -> dict[str, str] | None:
+    """DTP*434, else the claim's DTP*472, else the first and last line dates."""
     for qualifier in ("434", "472"):
-        for dtp in node.all("DTP"):
-            if dtp.get(1) == qualifier and dtp.get(2) in ("D8", "RD8"):
-                return period(m, node, "DTP03", dtp.get(2), dtp.get(3))
+        for dtp in dtps:
+            if dtp[1] == qualifier and dtp[2] in ("D8", "RD8"):
+                return period(m, node, "DTP03", dtp[2], dtp[3])
     if not dates:
         return None
-    return {"start": min(d[0] for d in dates), "end": max(d[1] for d in dates)}
+    return _period(min(d[0] for d in dates), max(d[1] for d in dates))
 
 
-def _accident(m: SetMapper, node: Node, clm: Segment) -> dict[str, Any] | None:
+@lru_cache(maxsize=4096)
+def _period(start: str, end: str) -> dict[str, str]:
+    return {"start": start, "end": end}
+
+
+def _accident(m: SetMapper, node: Node, clm: list[str], dtps: list[list[str]]) -> dict[str, Any] | None:
     """DTP*439 accident date, CLM11-1..3 related causes, CLM11-4 state."""
-    dtp = next((d for d in node.all("DTP") if d.get(1) == "439"), None)
-    when = date(m, node, "DTP03", dtp.get(3)) if dtp is not None else None
+    dtp = next((d for d in dtps if d[1] == "439"), None)
+    when = date(m, node, "DTP03", dtp[3]) if dtp is not None else None
     if not when:
         return None
     out: dict[str, Any] = {"date": when}
-    cause = next((ACCIDENT[c] for c in clm.components(11)[:3] if c in ACCIDENT), None)
+    causes = [*clm[11].split(node.segments.seps.component), "", "", "", ""]
+    cause = next((ACCIDENT[c] for c in causes[:3] if c in ACCIDENT), None)
     if cause:
         out["type"] = coding(f"{TERMINOLOGY}/v3-ActCode", cause)
-    if clm.get(11, 4):
-        out["locationAddress"] = {"state": clm.get(11, 4)}
+    if causes[3]:
+        out["locationAddress"] = {"state": causes[3]}
     return out
 
 
@@ -274,11 +293,13 @@ class Codes:
         self.procedures: list[dict[str, Any]] = []
         self.info: list[dict[str, Any]] = []
         self.pointers: list[int] = []
-        for hi in node.all("HI"):
-            for n in range(1, len(hi) + 1):
-                comps = hi.components(n)
-                if len(comps) > 1 and comps[1]:
-                    self._code(f"HI{n:02d}", comps)
+        comp = node.segments.seps.component
+        for hi in node.all_fields("HI"):
+            for n, composite in enumerate(hi[1:], 1):
+                if composite:
+                    comps = composite.split(comp)
+                    if len(comps) > 1 and comps[1]:
+                        self._code(f"HI{n:02d}", comps)
         cl1 = node.seg("CL1")
         if cl1 is not None and cl1.get(3):
             self._info(coding(f"{TERMINOLOGY}/claiminformationcategory", "discharge"), coding(f"{NUBC}/PatDischargeStatus", cl1.get(3) or ""))
@@ -306,7 +327,7 @@ class Codes:
     def _diagnosis(self, qualifier: str, code: str, poa: str) -> None:
         system, type_system, kind = DIAGNOSES[qualifier]
         seq = len(self.diagnoses) + 1
-        entry: dict[str, Any] = {"sequence": seq, "diagnosisCodeableConcept": shared(system, code), "type": [shared(type_system, kind)]}
+        entry: dict[str, Any] = {"sequence": seq, "diagnosisCodeableConcept": shared(system, code), "type": _types(type_system, kind)}
         if poa:
             entry["onAdmission"] = coding(f"{NUBC}/PresentOnAdmissionIndicator", poa)
         self.diagnoses.append(entry)

@@ -40,7 +40,6 @@ from medlake.silver.mappings.x12_common import (
 )
 
 if TYPE_CHECKING:
-    from medlake.formats.x12 import Segment
     from medlake.silver.mappings.x12_837_claim import CareTeam
     from medlake.silver.mappings.x12_837_nodes import Node
 
@@ -97,29 +96,42 @@ class Items:
 
 def amount(m: SetMapper, node: Node, element: str, text: str | None) -> Decimal | None:
     """An X12 amount as a Decimal; a problem (and None) when it is not one."""
+    found = _money(text) if text else None
+    if found is None:
+        if text:
+            m.problem(node.loop, element, f"`{text}` is not an amount")
+        return None
+    return found[0]
+
+
+@lru_cache(maxsize=1 << 14)
+def _money(text: str) -> tuple[Decimal, dict[str, Any]] | None:
+    """An amount and its Money (one object per amount text: charges repeat), or None."""
     try:
         value = decimal(text)
     except X12ValueError:
-        value = Decimal("NaN")
-    if value is not None and not value.is_finite():
-        m.problem(node.loop, element, f"`{text}` is not an amount")
         return None
-    return value
+    if value is None or not value.is_finite():
+        return None
+    return value, {"value": float(value), "currency": "USD"}
 
 
 def map_lines(m: SetMapper, lines: list[Node], line: Line) -> Items:
     out = Items()
     layout = LAYOUTS[line.family]
     for n, node in enumerate(lines, 1):
-        sv = node.seg(layout.segment)
-        if sv is None:
+        e = node.fields(layout.segment)
+        if e is None:
             m.problem(node.loop, layout.segment, f"service line {n} has no {layout.segment} segment: it is not mapped")
             continue
-        item = _item(m, node, sv, n, layout, line)
-        charge = amount(m, node, f"{layout.segment}{layout.charge:02d}", sv.get(layout.charge))
+        item = _item(m, node, e, n, layout, line)
+        text = e[layout.charge]
+        charge = _money(text) if text else None
         if charge is not None:
-            item["net"] = {"value": float(charge), "currency": "USD"}
-            out.charges += charge
+            item["net"] = charge[1]
+            out.charges += charge[0]
+        elif text:
+            m.problem(node.loop, f"{layout.segment}{layout.charge:02d}", f"`{text}` is not an amount")
         when = item.get("servicedDate")
         if when:
             out.dates.append((when, when))
@@ -130,43 +142,48 @@ def map_lines(m: SetMapper, lines: list[Node], line: Line) -> Items:
     return out
 
 
-def _item(m: SetMapper, node: Node, sv: Segment, n: int, layout: Layout, line: Line) -> dict[str, Any]:
+def _item(m: SetMapper, node: Node, e: list[str], n: int, layout: Layout, line: Line) -> dict[str, Any]:
+    """The item of line segment `e` (its elements, padded)."""
+    comp = node.segments.seps.component
     item: dict[str, Any] = {"sequence": _sequence(m, node, n)}
-    team = [s for s in (line.team.add(m, child) for child in node.children) if s is not None]
-    if team:
-        item["careTeamSequence"] = list(dict.fromkeys(team))
-    if layout.pointers is not None:
-        pointers = _pointers(m, node, sv, layout, line.pointers)
+    if node.children:
+        team = [s for s in (line.team.add(m, child) for child in node.children) if s is not None]
+        if team:
+            item["careTeamSequence"] = list(dict.fromkeys(team))
+    if layout.pointers is not None and e[layout.pointers]:
+        pointers = _pointers(m, node, e[layout.pointers].split(comp), f"{layout.segment}{layout.pointers:02d}", line.pointers)
         if pointers:
             item["diagnosisSequence"] = pointers
-    if layout.revenue is not None and sv.get(layout.revenue):
-        item["revenue"] = shared(REVENUE, sv.get(layout.revenue) or "")
-    _product(m, node, sv, layout, item)
+    if layout.revenue is not None and e[layout.revenue]:
+        item["revenue"] = shared(REVENUE, e[layout.revenue])
+    _product(m, node, e[layout.product].split(comp), f"{layout.segment}{layout.product:02d}", item)
     _served(m, node, item)
-    place = (sv.get(layout.place) if layout.place else None) or line.place
+    place = (e[layout.place] if layout.place else None) or line.place
     if place:
         item["locationCodeableConcept"] = shared(POS, place)
-    quantity = _quantity(m, node, sv, layout)
-    if quantity:
-        item["quantity"] = quantity
+    if e[layout.quantity]:
+        quantity = _quantity_of(e[layout.quantity], e[layout.unit] if layout.unit else "")
+        if quantity is None:
+            m.problem(node.loop, f"{layout.segment}{layout.quantity:02d}", f"`{e[layout.quantity]}` is not a number")
+        else:
+            item["quantity"] = quantity
     if layout.segment == "SV3":
-        _tooth(m, node, sv, item)
+        _tooth(m, node, e[4].split(comp)[0], item)
     return item
 
 
 def _sequence(m: SetMapper, node: Node, n: int) -> int:
-    lx = node.seg("LX")
-    text = lx.get(1) if lx is not None else None
-    if text and text.isdigit() and int(text) > 0:
+    lx = node.fields("LX")
+    text = lx[1] if lx is not None else ""
+    if text.isdigit() and int(text) > 0:
         return int(text)
-    m.problem(node.loop, "LX01", f"`{text or ''}` is not a line number; the line's position ({n}) is used")
+    m.problem(node.loop, "LX01", f"`{text}` is not a line number; the line's position ({n}) is used")
     return n
 
 
-def _pointers(m: SetMapper, node: Node, sv: Segment, layout: Layout, targets: list[int]) -> list[int]:
+def _pointers(m: SetMapper, node: Node, sent: list[str], element: str, targets: list[int]) -> list[int]:
     out: list[int] = []
-    element = f"{layout.segment}{layout.pointers:02d}"
-    for k, p in enumerate(sv.components(layout.pointers or 0), 1):
+    for k, p in enumerate(sent, 1):
         if not p:
             continue
         if p.isdigit() and 0 < int(p) <= len(targets):
@@ -174,27 +191,33 @@ def _pointers(m: SetMapper, node: Node, sv: Segment, layout: Layout, targets: li
         else:
             msg = f"diagnosis pointer `{p}` names no diagnosis of the claim (it has {len(targets)} in HI ABK/ABF)"
             m.problem(node.loop, f"{element}-{k}", msg)
-    return list(dict.fromkeys(out))
+    return _sequences(tuple(dict.fromkeys(out)))
 
 
-def _product(m: SetMapper, node: Node, sv: Segment, layout: Layout, item: dict[str, Any]) -> None:
+@lru_cache(maxsize=4096)
+def _sequences(found: tuple[int, ...]) -> list[int]:
+    """Pointer lists repeat on most lines: one list per distinct list."""
+    return list(found)
+
+
+def _product(m: SetMapper, node: Node, comps: list[str], element: str, item: dict[str, Any]) -> None:
     """productOrService (and its text) and modifier from the procedure composite."""
-    comps = sv.components(layout.product)
-    qualifier = comps[0] if comps else ""
+    qualifier = comps[0]
     code = comps[1] if len(comps) > 1 else ""
     if code:
         if len(comps) > 6 and comps[6]:
             item["productOrService"] = {"coding": [_product_coding(qualifier, code)], "text": comps[6]}
         else:
             item["productOrService"] = _product_codeable(qualifier, code)
-    elif layout.revenue is not None and "revenue" in item:
+    elif "revenue" in item:
         item["productOrService"] = shared(ABSENT, "not-applicable")
     else:
-        m.problem(node.loop, f"{layout.segment}{layout.product:02d}-2", "the procedure code is empty")
+        m.problem(node.loop, f"{element}-2", "the procedure code is empty")
         item["productOrService"] = shared(ABSENT, "unknown")
-    mods = [x for x in comps[2:6] if x]
-    if mods:
-        item["modifier"] = [shared(CPT if x.isdigit() else HCPCS, x) for x in mods]
+    if len(comps) > 2:
+        mods = [x for x in comps[2:6] if x]
+        if mods:
+            item["modifier"] = [shared(CPT if x.isdigit() else HCPCS, x) for x in mods]
 
 
 @lru_cache(maxsize=1 << 14)
@@ -212,43 +235,41 @@ def _product_codeable(qualifier: str, code: str) -> dict[str, Any]:
 
 def _served(m: SetMapper, node: Node, item: dict[str, Any]) -> None:
     """DTP*472: servicedDate (D8) or servicedPeriod (RD8)."""
-    dtp = next((d for d in node.all("DTP") if d.get(1) == "472"), None)
+    dtp = next((d for d in node.all_fields("DTP") if d[1] == "472"), None)
     if dtp is None:
         return
-    if dtp.get(2) == "RD8":
-        span = period(m, node, "DTP03", "RD8", dtp.get(3))
+    if dtp[2] == "RD8":
+        span = period(m, node, "DTP03", "RD8", dtp[3])
         if span:
             item["servicedPeriod"] = span
     else:
-        when = date(m, node, "DTP03", dtp.get(3))
+        when = date(m, node, "DTP03", dtp[3])
         if when:
             item["servicedDate"] = when
 
 
-def _quantity(m: SetMapper, node: Node, sv: Segment, layout: Layout) -> dict[str, Any] | None:
-    text = sv.get(layout.quantity)
-    if not text:
-        return None
+@lru_cache(maxsize=4096)
+def _quantity_of(text: str, unit_basis: str) -> dict[str, Any] | None:
+    """A Quantity (minutes and days in UCUM), shared per value; None when not a number."""
     try:
-        value: Decimal | None = Decimal(text)
+        value = Decimal(text)
     except ArithmeticError:
-        value = None
-    if value is None or not value.is_finite():
-        m.problem(node.loop, f"{layout.segment}{layout.quantity:02d}", f"`{text}` is not a number")
+        return None
+    if not value.is_finite():
         return None
     out: dict[str, Any] = {"value": float(value) if "." in text else int(value)}
-    unit = UNITS.get(sv.get(layout.unit) or "") if layout.unit else None
+    unit = UNITS.get(unit_basis)
     if unit:
         out.update({"unit": unit[1], "system": UCUM, "code": unit[0]})
     return out
 
 
-def _tooth(m: SetMapper, node: Node, sv: Segment, item: dict[str, Any]) -> None:
-    """TOO02 tooth → bodySite, TOO03 surfaces → subSite; else SV304-1 oral cavity area."""
+def _tooth(m: SetMapper, node: Node, area: str, item: dict[str, Any]) -> None:
+    """TOO02 tooth → bodySite, TOO03 surfaces → subSite; else SV304-1 area of the oral cavity."""
     too = node.seg("TOO")
     if too is None or not too.get(2):
-        if sv.get(4, 1):
-            item["bodySite"] = shared(ADA_AREA, sv.get(4, 1) or "")
+        if area:
+            item["bodySite"] = shared(ADA_AREA, area)
         return
     item["bodySite"] = shared(ADA_TOOTH, too.get(2) or "")
     surfaces = []

@@ -28,13 +28,15 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
+from medlake.formats.x12 import Segment, Separators
 from medlake.silver.mappings.x12_837_nodes import date
 from medlake.silver.mappings.x12_common import NPI_SYSTEM, TAX_ID_SYSTEM, SetMapper
 
 if TYPE_CHECKING:
-    from medlake.formats.x12 import Segment
     from medlake.silver.mappings.x12_837_nodes import Node
 
+_NO_SEPARATORS = Separators(repetition=None)
+"""NM1 elements are plain values: the separators of a cached copy never split anything."""
 MEMBER_ID_SYSTEM = "https://medlake.dev/fhir/sid/member-id"
 """Member ids are unique per payer: the identifier system is this + `/<payer id>`."""
 PAYER_ID_SYSTEM = "https://medlake.dev/fhir/sid/payer-id"
@@ -115,8 +117,9 @@ class Parties:
         self.m = m
         self._refs: dict[tuple[str, ...], dict[str, Any]] = {}
 
-    def provider(self, node: Node) -> dict[str, Any]:
-        key = ("provider", *node.trigger.elements)
+    def provider(self, node: Node, nm1: Segment | None = None) -> dict[str, Any]:
+        """`provider(m, node)`, once per distinct NM1 (`nm1`: the loop's trigger, when read)."""
+        key = ("provider", *(nm1 or node.trigger).elements)
         ref = self._refs.get(key)
         if ref is None:
             ref = self._refs[key] = provider(self.m, node)
@@ -147,36 +150,45 @@ def provider_key(nm1: Segment) -> str:
 
 
 def provider(m: SetMapper, node: Node, billing: bool = False) -> dict[str, Any]:
-    """An NM1 loop's provider as a Practitioner (NM102 = 1) or Organization; its reference."""
+    """An NM1 loop's provider as a Practitioner (NM102 = 1) or Organization; its reference.
+    The billing provider also gets its REF*EI tax id and its N3/N4 address."""
     nm1 = node.trigger
-    rtype = "Practitioner" if nm1.get(2) == "1" else "Organization"
-    key = provider_key(nm1)
-    name = nm1.get(3) if rtype == "Organization" else " ".join(x for x in (nm1.get(4), nm1.get(3)) if x)
-    ref = m.reference(rtype, key, name or None)
+    rtype, key, name, body = _provider(tuple(nm1.elements))
+    ref = m.reference(rtype, key, name)
     if m.find(rtype, key) is not None:
         return ref
+    if billing:
+        body = dict(body)
+        tax = [{"system": TAX_ID_SYSTEM, "value": r.get(2)} for r in node.all("REF") if r.get(1) == "EI" and r.get(2)]
+        if tax:
+            body["identifier"] = [*body.get("identifier", []), *tax]
+        addr = address(node, "work")
+        if addr:
+            body["address"] = [addr]
+    m.add(rtype, key, body)
+    return ref
+
+
+@lru_cache(maxsize=4096)
+def _provider(elements: tuple[str, ...]) -> tuple[str, str, str | None, dict[str, Any]]:
+    """(resource type, key, display, body) of a provider's NM1: the same NM1 comes back in
+    set after set, so each is worked out once."""
+    nm1 = Segment(list(elements), 0, _NO_SEPARATORS)
+    rtype = "Practitioner" if nm1.get(2) == "1" else "Organization"
     body: dict[str, Any] = {}
-    identifiers = []
     if nm1.get(8) == "XX" and nm1.get(9):
-        identifiers.append({"system": NPI_SYSTEM, "value": nm1.get(9)})
-    for ref_seg in node.all("REF"):
-        if ref_seg.get(1) == "EI" and ref_seg.get(2):
-            identifiers.append({"system": TAX_ID_SYSTEM, "value": ref_seg.get(2)})
-    if identifiers:
-        body["identifier"] = identifiers
+        body["identifier"] = [{"system": NPI_SYSTEM, "value": nm1.get(9)}]
     if rtype == "Organization":
         body["type"] = [PROVIDER_TYPE]
         if nm1.get(3):
             body["name"] = nm1.get(3)
+        name = nm1.get(3)
     else:
         hn = human_name(nm1)
         if hn:
             body["name"] = [hn]
-    addr = address(node, "work") if billing else None
-    if addr:
-        body["address"] = [addr]
-    m.add(rtype, key, body)
-    return ref
+        name = " ".join(x for x in (nm1.get(4), nm1.get(3)) if x) or None
+    return rtype, provider_key(nm1), name, body
 
 
 def add_pay_to_address(m: SetMapper, provider_ref: dict[str, Any], node: Node) -> None:

@@ -1,7 +1,9 @@
 """The shipped flat views: silver FHIR resources → typed, snake_case tables.
 
-Each view is one SQL file in `sql/<view>.sql`: a `SELECT` over `silver.<type>` with DuckDB's
-JSON functions, its grain and columns documented in a header comment. They are an interim for
+Each view is one SQL file in `sql/<view>.sql`: a `SELECT` over `silver.<type>` (or, for the
+views of every version — `claim_version`, `eob_version`, `eob_adjustment`,
+`claim_response_version` — over `silver.<type>_history`) with DuckDB's JSON functions, its
+grain and columns documented in a header comment. They are an interim for
 SQL-on-FHIR ViewDefinitions (the column names follow what a ViewDefinition would produce).
 
 Use:

@@ -58,7 +58,7 @@ history as (
         count(distinct eob_id) as eob_count,
         count(*) as eob_version_count,
         min(effective_date) filter (where not is_reversal) as adjudicated_date,
-        any_value(outcome) filter (where adjudication_seq = 1) as first_outcome,
+        min(outcome) filter (where adjudication_seq = 1) as first_outcome,
         min(effective_date) filter (where not is_reversal and paid > 0) as paid_date,
         min(effective_date) filter (where outcome = 'denied') as denied_date,
         count(*) filter (where outcome = 'denied') as denial_count,

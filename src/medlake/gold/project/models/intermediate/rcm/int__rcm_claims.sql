@@ -47,7 +47,7 @@ latest_eob as (
     ) = 1
 ),
 responses as (
-    select claim_id, any_value(patient_id) as patient_id, any_value(payer_id) as payer_id
+    select claim_id, min(patient_id) as patient_id, min(payer_id) as payer_id
     from {{ ref('stg__claim_response_version') }}
     group by claim_id
 ),

@@ -10,8 +10,8 @@ select
     a.group_code,
     a.reason_code,
     d.eob_version_id,
-    any_value(d.effective_date) as denied_date,
-    any_value(d.version) as version,
+    min(d.effective_date) as denied_date,
+    min(d.version) as version,
     cast(sum(a.amount) as decimal(18, 2)) as amount,
     bool_or(a.level = 'claim') as has_claim_level,
     coalesce(
@@ -20,5 +20,5 @@ select
     ) as line_procedure_codes
 from {{ ref('int__rcm_eob_versions') }} as d
 join {{ ref('stg__eob_adjustment') }} as a on a.eob_version_id = d.eob_version_id
-where d.outcome = 'denied'
+where d.outcome = 'denied' and d.claim_id is not null
 group by d.claim_id, a.group_code, a.reason_code, d.eob_version_id

@@ -9,7 +9,7 @@
 --                      first adjudication); NULL on reversals
 with v as (
     select
-        *,
+        * exclude (outcome),  -- the FHIR outcome (always `complete` for an 835); replaced below
         coalesce(payment_date, created_date) as effective_date,
         coalesce(claim_status_code = '22' or status = 'cancelled', false) as is_reversal
     from {{ ref('stg__eob_version') }}

@@ -26,6 +26,6 @@ select
     claim_version_count,
     eob_version_count,
     status_count,
-    {{ rcm_money('billed') }} as billed,
+    cast(billed as decimal(18, 2)) as billed,
     paid
 from {{ ref('int__rcm_claim_states') }}

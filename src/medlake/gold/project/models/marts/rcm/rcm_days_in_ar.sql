@@ -9,8 +9,8 @@ grouped as (
     select
         'payer' as scope,
         payer_id,
-        any_value(payer_name) as payer_name,
-        any_value(as_of_date) as as_of_date,
+        min(payer_name) as payer_name,
+        min(as_of_date) as as_of_date,
         sum(balance) filter (where balance > 0) as ar_balance,
         count(*) filter (where balance > 0) as claims_outstanding,
         sum(billed) filter (where days_outstanding < 90) as charges_90d
@@ -21,7 +21,7 @@ grouped as (
         'total',
         null,
         null,
-        any_value(as_of_date),
+        min(as_of_date),
         sum(balance) filter (where balance > 0),
         count(*) filter (where balance > 0),
         sum(billed) filter (where days_outstanding < 90)

@@ -32,9 +32,9 @@ counts as (
     select
         month,
         payer_id,
-        any_value(payer_name) as payer_name,
+        min(payer_name) as payer_name,
         billing_provider_id,
-        any_value(billing_provider_npi) as billing_provider_npi,
+        min(billing_provider_npi) as billing_provider_npi,
         procedure_code,
         count(*) as adjudicated_claims,
         count(*) filter (where denial_count > 0) as denied_claims,

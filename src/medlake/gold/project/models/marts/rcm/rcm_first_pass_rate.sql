@@ -14,7 +14,7 @@ with claims as (
 select
     month,
     payer_id,
-    any_value(payer_name) as payer_name,
+    min(payer_name) as payer_name,
     count(*) as adjudicated_claims,
     count(*) filter (where first_pass) as first_pass_claims,
     {{ rcm_ratio('count(*) filter (where first_pass)', 'count(*)') }} as first_pass_rate,

@@ -17,7 +17,7 @@ with claims as (
 select
     month,
     payer_id,
-    any_value(payer_name) as payer_name,
+    min(payer_name) as payer_name,
     count(*) as claims,
     cast(sum(billed) as decimal(18, 2)) as billed,
     cast(sum(paid) as decimal(18, 2)) as paid,

@@ -15,7 +15,7 @@ with claims as (
 by_payer as (
     select
         payer_id,
-        any_value(payer_name) as payer_name,
+        min(payer_name) as payer_name,
         count(*) as claims,
         sum(line_count) as lines,
         cast(sum(billed) as decimal(18, 2)) as billed,

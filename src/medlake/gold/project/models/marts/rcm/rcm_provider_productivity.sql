@@ -12,10 +12,10 @@ with claims as (
 select
     month,
     billing_provider_id,
-    any_value(billing_provider_npi) as billing_provider_npi,
-    any_value(billing_provider_name) as billing_provider_name,
+    min(billing_provider_npi) as billing_provider_npi,
+    min(billing_provider_name) as billing_provider_name,
     rendering_provider_id,
-    any_value(rendering_provider_npi) as rendering_provider_npi,
+    min(rendering_provider_npi) as rendering_provider_npi,
     count(*) as claims,
     sum(line_count) as lines,
     sum(units) as units,

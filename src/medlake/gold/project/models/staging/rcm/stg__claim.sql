@@ -1,6 +1,7 @@
 -- grain: one row per silver Claim (current version), with the billing provider's NPI and name
 -- and the payer's name from the organization / practitioner views. claim_id is CLM01 (the
--- claim's silver id when the identifier is missing).
+-- claim's silver id when the identifier is missing). rendering_provider_id is the performing
+-- care-team member, else the attending one (an 837I names its attending, not a rendering).
 select
     c.id as claim_resource_id,
     coalesce(c.claim_id, c.id) as claim_id,
@@ -19,7 +20,7 @@ select
     c.provider_id as billing_provider_id,
     coalesce(c.provider_npi, bo.npi, bp.npi) as billing_provider_npi,
     coalesce(bo.name, nullif(concat_ws(' ', bp.given_name, bp.family_name), '')) as billing_provider_name,
-    c.rendering_provider_id,
+    coalesce(c.rendering_provider_id, c.attending_provider_id) as rendering_provider_id,
     rp.npi as rendering_provider_npi,
     c.referring_provider_id,
     c.attending_provider_id,
@@ -39,6 +40,6 @@ left join {{ source('rcm_views', 'organization') }} as bo
 left join {{ source('rcm_views', 'practitioner') }} as bp
     on c.provider_type = 'Practitioner' and bp.id = c.provider_id
 left join {{ source('rcm_views', 'practitioner') }} as rp
-    on rp.id = c.rendering_provider_id
+    on rp.id = coalesce(c.rendering_provider_id, c.attending_provider_id)
 left join {{ source('rcm_views', 'organization') }} as py
     on py.id = c.insurer_id
