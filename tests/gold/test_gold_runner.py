@@ -203,5 +203,8 @@ def test_missing_views_raise(tmp_path: Path) -> None:
         run_gold(tmp_path)
     assert err.value.missing_views == ["patient", "encounter", "condition", "observation",
                                        "medication_request", "medication_dispense", "procedure",
-                                       "immunization"]  # fmt: skip
+                                       "immunization", "organization", "practitioner", "claim",
+                                       "claim_line", "claim_version", "explanation_of_benefit",
+                                       "eob_version", "eob_adjustment", "payment",
+                                       "claim_response_version"]  # fmt: skip
     assert "write_views" in str(err.value)

@@ -39,6 +39,16 @@ SOURCE_VIEWS: tuple[str, ...] = (
     "medication_dispense",
     "procedure",
     "immunization",
+    "organization",
+    "practitioner",
+    "claim",
+    "claim_line",
+    "claim_version",
+    "explanation_of_benefit",
+    "eob_version",
+    "eob_adjustment",
+    "payment",
+    "claim_response_version",
 )
 """Flat views the project reads (each must exist as a Delta table under `views_root`)."""
 
