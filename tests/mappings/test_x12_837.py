@@ -28,6 +28,7 @@ from __future__ import annotations
 import csv
 import importlib
 import json
+import random
 from decimal import Decimal
 from functools import cache
 from pathlib import Path
@@ -174,10 +175,11 @@ def test_replacement_and_void_are_versions_of_one_claim() -> None:
         validate(out)
 
 
-def test_a_replacement_in_the_same_set_replaces_the_original() -> None:
+def test_a_replacement_in_the_same_set_follows_the_original_as_its_next_version() -> None:
     out = run(interchange(claim(charge="100"), claim(charge="150", freq="7")))
-    (only,) = by_type(out, "Claim")
-    assert only["total"]["value"] == 150 and only["extension"][0]["valueCode"] == "7"
+    original, replacement = by_type(out, "Claim")
+    assert original["id"] == replacement["id"]
+    assert [(c["total"]["value"], c["extension"][0]["valueCode"]) for c in (original, replacement)] == [(100, "1"), (150, "7")]
     assert [(b.subject, b.balanced) for b in out.balances] == [("claim C1", True), ("claim C1", True)]
 
 
@@ -317,3 +319,29 @@ def validate_some(out: X12Mapping, per_type: int) -> None:
         if seen[r.resource_type] <= per_type:
             sample.resources.append(r)
     validate(sample)
+
+
+# -- never an exception: damaged copies of the golden inputs -----------------------------------------
+JUNK = ["", "*", ":", "X", "-1", "1e999", "NaN", "abc:def", "20241340", "RD8", "99999999-1", "::::::", "ABK", "HC:", "7", "8", "18", "77"]
+
+
+def test_damaged_claims_give_problems_never_exceptions() -> None:
+    """Elements replaced by junk, segments cut short, repeated or dropped (seeded, 600 cases):
+    the mapping reports what it cannot read and never raises."""
+    rng = random.Random(837)
+    texts = [(GOLDEN / f"{name}.x12").read_text("utf-8") for name in ("x12_837p", "x12_837i", "x12_837d")]
+    for _ in range(600):
+        segs = rng.choice(texts).split("~")
+        i = rng.randrange(3, len(segs) - 4)
+        els = segs[i].split("*")
+        roll = rng.random()
+        if roll < 0.5 and len(els) > 1:
+            els[rng.randrange(1, len(els))] = rng.choice(JUNK)
+            segs[i] = "*".join(els)
+        elif roll < 0.7:
+            segs[i] = "*".join(els[: rng.randrange(1, len(els) + 1)])
+        elif roll < 0.85:
+            segs.insert(i, rng.choice(segs[3:-4]))
+        else:
+            del segs[i]
+        run("~".join(segs))

@@ -7,10 +7,12 @@ Every claim (loop 2300) of the set is mapped in file order, with what its HL loo
 SBR, 2010BA, 2010BB) and, for a claim in 2000C, the patient (PAT, 2010CA). The patient is the
 subscriber when the claim sits in 2000B (SBR02 = 18), else the 2000C patient.
 
-- `x12_837_claim`: the Claim itself (header, HI codes, care team, other payers);
-- `x12_837_lines`: its service lines;
+- `x12_837_claim`: the Claim itself (header, care team, other payers, balancing);
+- `x12_837_codes`: its HI codes (diagnosis, procedure, supportingInfo);
+- `x12_837_lines`: its service lines (item);
 - `x12_837_parties`: Patient, Coverage, Practitioner, Organization and Location, with their
-  keys.
+  keys;
+- `x12_837_nodes`: the set's loops indexed once (`Node`), and dates with problems.
 
 Values that do not convert become problems (`set 0001, loop 2300, CLM02: …`), never
 exceptions; CLM02 = Σ line charges is recorded with `m.balance`. Not mapped: 1000A submitter,
@@ -29,14 +31,13 @@ from medlake.silver.mappings.x12_837_parties import (
     TERMINOLOGY,
     Parties,
     add_pay_to_address,
-    coding,
     coverage,
     dependent_key,
     payer_id,
     person,
     provider,
 )
-from medlake.silver.mappings.x12_common import SetMapper
+from medlake.silver.mappings.x12_common import SetMapper, concept
 
 if TYPE_CHECKING:
     from medlake.formats.x12 import Segment
@@ -126,8 +127,11 @@ class _Walk:
             patient = person(m, sub.node, key, (sub.payer, sub.member))
             relationship = (sub.sbr.get(2) if sub.sbr is not None else None) or "18"
         cov = coverage(m, key, sub.sbr, sub.payer, sub.member or None, (sub.insurer, patient), key, relationship)
-        family = m.tset.family
-        return Context(family, self.created, billing.provider, billing.payee, sub.insurer, patient, key, cov, self.parties, [{"sequence": 1, "focal": True, "coverage": cov}])
+        focal = [{"sequence": 1, "focal": True, "coverage": cov}]
+        return Context(
+            m.tset.family, self.created, billing.provider, billing.payee, sub.insurer, patient, key, cov,
+            self.parties, focal,
+        )  # fmt: skip
 
 
 def _name_key(node: Node) -> str:
@@ -155,10 +159,10 @@ def _billing(parties: Parties, hl: Node) -> Billing | None:
         parties.m.problem(hl.loop, "NM1", "loop 2010AA (billing provider name) is missing: the claims of this billing provider are not mapped")
         return None
     ref = provider(parties.m, billing, billing=True)
-    payee = {"type": coding(PAYEE, "provider"), "party": ref}
+    payee = {"type": concept(PAYEE, "provider"), "party": ref}
     for child in hl.children:
         if child.id == "2010AB":
             add_pay_to_address(parties.m, ref, child)
         elif child.id == "2010AC":
-            payee = {"type": coding(PAYEE, "other"), "party": parties.payer(child)}
+            payee = {"type": concept(PAYEE, "other"), "party": parties.payer(child)}
     return Billing(ref, payee)

@@ -26,7 +26,6 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from medlake.silver.mappings.x12_837_nodes import date, period
 from medlake.silver.mappings.x12_837_parties import TERMINOLOGY, shared
 from medlake.silver.mappings.x12_common import (
     CPT,
@@ -37,6 +36,8 @@ from medlake.silver.mappings.x12_common import (
     X12ValueError,
     decimal,
     product_coding,
+    x12_date,
+    x12_period,
 )
 
 if TYPE_CHECKING:
@@ -116,30 +117,66 @@ def _money(text: str) -> tuple[Decimal, dict[str, Any]] | None:
     return value, {"value": float(value), "currency": "USD"}
 
 
+Done = tuple[dict[str, Any], Decimal | None]
+"""A line mapped but for its service date: the item so far and its charge."""
+
+_DONE: dict[tuple[str, ...], Done] = {}
+"""Lines already mapped, by what makes them: the family, the claim's place of service and
+diagnosis sequences, and the line's own segments as sent but its dates. Feeds repeat the same
+lines (a 99213 at the same price) claim after claim: a line seen before is taken from here and
+only its date is read (items are never modified once made, so claims may share them). Lines
+with providers of their own, or that gave a problem, are mapped afresh each time."""
+_DONE_LIMIT = 1 << 14
+
+
 def map_lines(m: SetMapper, lines: list[Node], line: Line) -> Items:
     out = Items()
     layout = LAYOUTS[line.family]
+    context = (line.family, line.place or "", ",".join(map(str, line.pointers)))
     for n, node in enumerate(lines, 1):
-        e = node.fields(layout.segment)
-        if e is None:
-            m.problem(node.loop, layout.segment, f"service line {n} has no {layout.segment} segment: it is not mapped")
-            continue
-        item = _item(m, node, e, n, layout, line)
-        text = e[layout.charge]
-        charge = _money(text) if text else None
+        key = None if node.children else _key(node, n, context)
+        done = _DONE.get(key) if key is not None else None
+        if done is None:
+            before = len(m.problems)
+            done = _line(m, node, n, layout, line)
+            if done is None:
+                continue
+            if key is not None and len(m.problems) == before:
+                if len(_DONE) >= _DONE_LIMIT:
+                    _DONE.clear()
+                _DONE[key] = done
+        body, charge = done
+        served = _served(m, node)
+        if served is None:
+            out.items.append(body)
+        else:
+            out.items.append({**body, served[0]: served[1]})
+            out.dates.append(served[2])
         if charge is not None:
-            item["net"] = charge[1]
-            out.charges += charge[0]
-        elif text:
-            m.problem(node.loop, f"{layout.segment}{layout.charge:02d}", f"`{text}` is not an amount")
-        when = item.get("servicedDate")
-        if when:
-            out.dates.append((when, when))
-        elif "servicedPeriod" in item:
-            p = item["servicedPeriod"]
-            out.dates.append((p["start"], p.get("end", p["start"])))
-        out.items.append(item)
+            out.charges += charge
     return out
+
+
+def _key(node: Node, n: int, context: tuple[str, str, str]) -> tuple[str, ...]:
+    segments = node.segments
+    raw, ids = segments.raw, segments.ids
+    return (*context, segments.seps.component, str(n), *(raw[i] for i in node.own if ids[i] != "DTP"))
+
+
+def _line(m: SetMapper, node: Node, n: int, layout: Layout, line: Line) -> Done | None:
+    e = node.fields(layout.segment)
+    if e is None:
+        m.problem(node.loop, layout.segment, f"service line {n} has no {layout.segment} segment: it is not mapped")
+        return None
+    item = _item(m, node, e, n, layout, line)
+    text = e[layout.charge]
+    money = _money(text) if text else None
+    if money is not None:
+        item["net"] = money[1]
+        return item, money[0]
+    if text:
+        m.problem(node.loop, f"{layout.segment}{layout.charge:02d}", f"`{text}` is not an amount")
+    return item, None
 
 
 def _item(m: SetMapper, node: Node, e: list[str], n: int, layout: Layout, line: Line) -> dict[str, Any]:
@@ -157,7 +194,6 @@ def _item(m: SetMapper, node: Node, e: list[str], n: int, layout: Layout, line: 
     if layout.revenue is not None and e[layout.revenue]:
         item["revenue"] = shared(REVENUE, e[layout.revenue])
     _product(m, node, e[layout.product].split(comp), f"{layout.segment}{layout.product:02d}", item)
-    _served(m, node, item)
     place = (e[layout.place] if layout.place else None) or line.place
     if place:
         item["locationCodeableConcept"] = shared(POS, place)
@@ -233,19 +269,34 @@ def _product_codeable(qualifier: str, code: str) -> dict[str, Any]:
     return {"coding": [_product_coding(qualifier, code)]}
 
 
-def _served(m: SetMapper, node: Node, item: dict[str, Any]) -> None:
-    """DTP*472: servicedDate (D8) or servicedPeriod (RD8)."""
-    dtp = next((d for d in node.all_fields("DTP") if d[1] == "472"), None)
-    if dtp is None:
-        return
-    if dtp[2] == "RD8":
-        span = period(m, node, "DTP03", "RD8", dtp[3])
-        if span:
-            item["servicedPeriod"] = span
-    else:
-        when = date(m, node, "DTP03", dtp[3])
-        if when:
-            item["servicedDate"] = when
+def _served(m: SetMapper, node: Node) -> tuple[str, Any, tuple[str, str]] | None:
+    """DTP*472: (`servicedDate`, date) for D8, (`servicedPeriod`, period) for RD8, with the
+    line's (first, last) date; None without a (readable) date."""
+    segments = node.segments
+    ids, raw = segments.ids, segments.raw
+    head = f"DTP{segments.element}472{segments.element}"
+    text = next((raw[i] for i in node.own if ids[i] == "DTP" and raw[i].startswith(head)), None)
+    if text is None:
+        return None
+    found = _service_date(text, segments.element)
+    if isinstance(found, str):
+        m.problem(node.loop, "DTP03", found)
+        return None
+    return found
+
+
+@lru_cache(maxsize=1 << 14)
+def _service_date(text: str, element: str) -> tuple[str, Any, tuple[str, str]] | str | None:
+    """A DTP*472 segment's date or period (see `_served`), or the problem it gives."""
+    dtp = [*text.split(element), "", "", ""]
+    try:
+        if dtp[2] == "RD8":
+            span = x12_period("RD8", dtp[3])
+            return ("servicedPeriod", span, (span["start"], span.get("end", span["start"]))) if span else None
+        when = x12_date(dtp[3])
+    except X12ValueError as err:
+        return str(err)
+    return ("servicedDate", when, (when, when)) if when else None
 
 
 @lru_cache(maxsize=4096)

@@ -3,15 +3,17 @@
 Keys (each resource's source id, from which its silver id is made):
 
 - payer Organization (2010BB, 2330B, pay-to plan 2010AC): `payer|<NM109>` (`payer|name|<NM103>`
-  without an id);
+  without an id), made by `x12_common.payer_organization` exactly as the other X12 families
+  make it (id, type `pay`, name: no address, so the 835's and the 837's payer never differ);
 - billing provider (2010AA) and the claim's providers (2310x, 2420x): the NPI (NM109 when
   NM108 = XX), else `<NM108>|<NM109>`, else `name|<NM103>|<NM104>`; NM102 = 1 makes a
   Practitioner, 2 an Organization;
 - service facility (NM1*77) Location: `facility|<NPI>`, else `facility|name|<NM103>|<N403>`;
 - Patient: the subscriber (2010BA, the claim is in 2000B) is `<payer id>|<member id NM109>`
-  and carries the member id (typed MB, system `member-id/<payer id>`); a dependent (2010CA,
-  the claim is in 2000C; 5010 gives dependents no id of their own) is
-  `<payer id>|<member id>|dependent|<NM103>|<NM104>|<DMG02>`;
+  (`<payer id>|name|<NM103>|<NM104>|<DMG02>` without a member id) and carries the member id
+  (typed MB, system `member-id/<payer id>`); a dependent (2010CA, the claim is in 2000C; 5010
+  gives dependents no id of their own) is `<payer id>|<member id>|dependent|<NM103>|<NM104>|
+  <DMG02>`, without an identifier;
 - Coverage: the patient's key (one Coverage per payer, member and beneficiary); another
   payer's (2320/2330) `<payer id>|<member id>` when the patient is its subscriber (2320
   SBR02 = 18), else `<payer id>|<member id>|<patient key>`.
@@ -26,87 +28,50 @@ from __future__ import annotations
 
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote
 
 from medlake.formats.x12 import Segment, Separators
 from medlake.silver.mappings.x12_837_nodes import date
-from medlake.silver.mappings.x12_common import NPI_SYSTEM, TAX_ID_SYSTEM, SetMapper
+from medlake.silver.mappings.x12_common import (
+    GENDERS,
+    HL7_TERMINOLOGY,
+    NPI_SYSTEM,
+    TAX_ID_SYSTEM,
+    SetMapper,
+    concept,
+    human_name,
+    member_identifier,
+    payer_organization,
+    postal_address,
+    provider_key,
+)
 
 if TYPE_CHECKING:
     from medlake.silver.mappings.x12_837_nodes import Node
 
-_NO_SEPARATORS = Separators(repetition=None)
-"""NM1 elements are plain values: the separators of a cached copy never split anything."""
-MEMBER_ID_SYSTEM = "https://medlake.dev/fhir/sid/member-id"
-"""Member ids are unique per payer: the identifier system is this + `/<payer id>`."""
-PAYER_ID_SYSTEM = "https://medlake.dev/fhir/sid/payer-id"
-"""The payer's id as sent in NM109 (NM108 PI payer id or XV CMS plan id)."""
+TERMINOLOGY = HL7_TERMINOLOGY
 FILING_SYSTEM = "https://medlake.dev/fhir/x12/claim-filing-indicator"
 """SBR09 (X12 element 1032: MB Medicare B, MC Medicaid, CI commercial …) as Coverage.type."""
 NUCC = "http://nucc.org/provider-taxonomy"
-TERMINOLOGY = "http://terminology.hl7.org/CodeSystem"
-
-GENDER = {"M": "male", "F": "female", "U": "unknown"}
 RELATIONSHIP = {"18": "self", "01": "spouse", "19": "child", "53": "common"}
 """X12 individual relationship codes (SBR02, PAT01) → subscriber-relationship; others: `other`."""
-PROVIDER_TYPE = {"coding": [{"system": f"{TERMINOLOGY}/organization-type", "code": "prov", "display": "Healthcare Provider"}]}
-PAYER_TYPE = {"coding": [{"system": f"{TERMINOLOGY}/organization-type", "code": "pay", "display": "Payer"}]}
 ORDER = {code: n for n, code in enumerate("PSTABCDEFGH", 1)}
 """SBR01 payer responsibility sequence → Coverage.order (P 1, S 2, T 3, A–H 4–11)."""
-
-# -- data types ------------------------------------------------------------------------------
-def human_name(nm1: Segment) -> dict[str, Any] | None:
-    """NM103 family, NM104/NM105 given, NM106 prefix, NM107 suffix."""
-    out: dict[str, Any] = {}
-    if nm1.get(3):
-        out["family"] = nm1.get(3)
-    given = [g for g in (nm1.get(4), nm1.get(5)) if g]
-    if given:
-        out["given"] = given
-    for n, key in ((6, "prefix"), (7, "suffix")):
-        value = nm1.get(n)
-        if value:
-            out[key] = [value]
-    return out or None
+PROVIDER_TYPE = concept(f"{TERMINOLOGY}/organization-type", "prov", "Healthcare Provider")
+_NO_SEPARATORS = Separators(repetition=None)
+"""NM1 elements are plain values: the separators of a cached copy never split anything."""
 
 
 def address(node: Node, use: str) -> dict[str, Any] | None:
-    """N3 (two lines) + N4 (city, state, postal code, country) as an Address."""
-    n3, n4 = node.seg("N3"), node.seg("N4")
-    out: dict[str, Any] = {"use": use}
-    lines = [x for x in (n3.get(1), n3.get(2)) if x] if n3 else []
-    if lines:
-        out["line"] = lines
-    if n4 is not None:
-        for n, key in ((1, "city"), (2, "state"), (3, "postalCode"), (4, "country")):
-            value = n4.get(n)
-            if value:
-                out[key] = value
-    return out if len(out) > 1 else None
-
-
-def coding(system: str, code: str, display: str | None = None) -> dict[str, Any]:
-    """A CodeableConcept of one coding."""
-    out = {"system": system, "code": code}
-    if display:
-        out["display"] = display
-    return {"coding": [out]}
+    """The loop's N3 + N4 as an Address."""
+    return postal_address(node.seg("N3"), node.seg("N4"), use)
 
 
 @lru_cache(maxsize=1 << 14)
 def shared(system: str, code: str) -> dict[str, Any]:
-    """`coding(system, code)`, one object per code for the whole run: codes repeat on every
+    """`concept(system, code)`, one object per code for the whole run: codes repeat on every
     claim, and objects not made are objects the garbage collector never walks. Resources are
     serialized, never modified in place below their top level, so sharing is safe."""
-    return coding(system, code)
-
-
-def member_identifier(payer_id: str, member_id: str) -> dict[str, Any]:
-    return {
-        "type": coding(f"{TERMINOLOGY}/v2-0203", "MB", "Member Number"),
-        "system": f"{MEMBER_ID_SYSTEM}/{quote(payer_id, safe='')}",
-        "value": member_id,
-    }
+    return concept(system, code)
 
 
 # -- providers -------------------------------------------------------------------------------
@@ -139,14 +104,6 @@ class Parties:
         if ref is None:
             ref = self._refs[key] = facility(self.m, node)
         return ref
-
-
-def provider_key(nm1: Segment) -> str:
-    """The NPI; else NM108|NM109; else the name."""
-    ident = nm1.get(9)
-    if ident:
-        return ident if nm1.get(8) == "XX" else f"{nm1.get(8) or ''}|{ident}"
-    return f"name|{nm1.get(3) or ''}|{nm1.get(4) or ''}"
 
 
 def provider(m: SetMapper, node: Node, billing: bool = False) -> dict[str, Any]:
@@ -188,7 +145,7 @@ def _provider(elements: tuple[str, ...]) -> tuple[str, str, str | None, dict[str
         if hn:
             body["name"] = [hn]
         name = " ".join(x for x in (nm1.get(4), nm1.get(3)) if x) or None
-    return rtype, provider_key(nm1), name, body
+    return rtype, provider_key(nm1.get(8), nm1.get(9), nm1.get(3), nm1.get(4)), name, body
 
 
 def add_pay_to_address(m: SetMapper, provider_ref: dict[str, Any], node: Node) -> None:
@@ -235,22 +192,10 @@ def payer_id(nm1: Segment) -> str:
 
 
 def payer(m: SetMapper, node: Node) -> dict[str, Any]:
-    """NM1*PR (or the pay-to plan NM1*PE) → Organization `payer|<id>`."""
+    """NM1*PR (or the pay-to plan NM1*PE) → Organization `payer|<id>`, made as every X12
+    family makes it (`payer_organization`: id, type, name; the payer's N3/N4 is left out)."""
     nm1 = node.trigger
-    key = f"payer|{payer_id(nm1)}"
-    ref = m.reference("Organization", key, nm1.get(3))
-    if m.find("Organization", key) is None:
-        body: dict[str, Any] = {}
-        if nm1.get(9):
-            body["identifier"] = [{"system": PAYER_ID_SYSTEM, "value": nm1.get(9)}]
-        body["type"] = [PAYER_TYPE]
-        if nm1.get(3):
-            body["name"] = nm1.get(3)
-        addr = address(node, "work")
-        if addr:
-            body["address"] = [addr]
-        m.add("Organization", key, body)
-    return ref
+    return payer_organization(m, payer_id(nm1), nm1.get(3))
 
 
 def person(m: SetMapper, node: Node, key: str, member: tuple[str, str] | None) -> dict[str, Any]:
@@ -266,8 +211,8 @@ def person(m: SetMapper, node: Node, key: str, member: tuple[str, str] | None) -
     dmg = node.seg("DMG")
     if dmg is not None:
         sex = dmg.get(3)
-        if sex in GENDER:
-            body["gender"] = GENDER[sex]
+        if sex in GENDERS:
+            body["gender"] = GENDERS[sex]
         elif sex:
             m.problem(node.loop, "DMG03", f"`{sex}` is not a gender code (F, M, U)")
         born = date(m, node, "DMG02", dmg.get(2)) if dmg.get(2) else None
@@ -300,16 +245,16 @@ def coverage(
         body["identifier"] = [member_identifier(payer_key, member)]
     filing = sbr.get(9) if sbr is not None else None
     if filing:
-        body["type"] = coding(FILING_SYSTEM, filing)
+        body["type"] = concept(FILING_SYSTEM, filing)
     if member:
         body["subscriberId"] = member
     body["beneficiary"] = beneficiary
     if relationship:
         code = RELATIONSHIP.get(relationship, "other")
-        body["relationship"] = coding(f"{TERMINOLOGY}/subscriber-relationship", code)
+        body["relationship"] = concept(f"{TERMINOLOGY}/subscriber-relationship", code)
     body["payor"] = [payor]
     if sbr is not None and sbr.get(3):
-        group: dict[str, Any] = {"type": coding(f"{TERMINOLOGY}/coverage-class", "group"), "value": sbr.get(3)}
+        group: dict[str, Any] = {"type": concept(f"{TERMINOLOGY}/coverage-class", "group"), "value": sbr.get(3)}
         if sbr.get(4):
             group["name"] = sbr.get(4)
         body["class"] = [group]
