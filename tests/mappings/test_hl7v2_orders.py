@@ -151,3 +151,27 @@ def test_every_sample_order_message_maps() -> None:
             assert made, f"{name}: no {MADE_BY[mtype]}"
         seen[mtype] = seen.get(mtype, 0) + 1
     assert set(seen) == {"ORM", "OML", "OMG", "VXU", "RDE", "RDS", "MDM"}
+
+
+def test_a_mapping_bug_quarantines_the_message_and_the_batch_goes_on(monkeypatch: pytest.MonkeyPatch) -> None:
+    """One message whose mapping raises becomes a problem; the next message still maps."""
+    from medlake.formats.hl7v2 import parse_hl7
+    from medlake.silver.mappings import hl7v2 as dispatcher
+    from medlake.silver.mappings.hl7v2_common import Hl7Context
+
+    text = (
+        "MSH|^~\\&|A|B|C|D|20240101000000||ORU^R01|M1|P|2.5.1\rPID|1||P1^^^H^MR||Doe^Jane\r"
+        "MSH|^~\\&|A|B|C|D|20240101000000||ADT^A08|M2|P|2.5\rPID|1||P2^^^H^MR||Roe^Rick\r"
+    )
+    msgs = parse_hl7(text).messages
+
+    def broken(m: object) -> None:
+        raise KeyError("boom")
+
+    real = dispatcher.family
+    monkeypatch.setattr(dispatcher, "family", lambda t: broken if t == "ORU" else real(t))
+    out = dispatcher.map_messages(list(enumerate(msgs)), Hl7Context("t", "s", "urn:s", "UTC"))
+    assert [(p.record_index, p.position, p.message) for p in out.problems] == [
+        (0, "message 1", "the ORU^R01 mapping failed: KeyError: 'boom'")
+    ]
+    assert {r.record_index for r in out.resources} == {1}

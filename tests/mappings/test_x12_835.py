@@ -377,3 +377,30 @@ def test_synthetic_benefit_totals_match_the_text(remits: dict[str, tuple[str, X1
 def test_synthetic_resources_validate(remits: dict[str, tuple[str, X12Mapping]]) -> None:
     _, out = next(iter(remits.values()))
     validate(out.resources)
+
+
+def test_a_mapping_bug_quarantines_the_set_and_the_batch_goes_on(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A set whose mapping raises becomes one problem; the other sets still map."""
+    from medlake.silver.mappings import x12 as dispatcher
+
+    sets = list(parse_x12((GOLDEN / "835_remit.x12").read_bytes()).transaction_sets())
+    real = dispatcher.family
+    calls: list[str] = []
+
+    def flaky(name: str):  # type: ignore[no-untyped-def]
+        fn = real(name)
+        if fn is None or calls:
+            return fn
+
+        def broken(m: object) -> None:
+            calls.append("x")
+            raise ValueError("boom")
+
+        return broken
+
+    monkeypatch.setattr(dispatcher, "family", flaky)
+    out = map_sets([(0, sets[0]), (1, sets[0])], CTX)
+    assert [(p.record_index, p.position, p.message) for p in out.problems] == [
+        (0, f"set {sets[0].control_number}", "the 835 mapping failed: ValueError: boom")
+    ]
+    assert out.resources and {r.record_index for r in out.resources} == {1}

@@ -97,7 +97,14 @@ def map_messages(messages: list[tuple[int, Message]], ctx: Hl7Context) -> Hl7Map
     """Map many messages (record index, message) into one result with the unmapped counts."""
     out = Hl7Mapping()
     for record_index, msg in messages:
-        m = map_message(msg, ctx, record_index)
+        try:
+            m = map_message(msg, ctx, record_index)
+        except Exception as err:  # a mapping bug must not stop the batch: the message is quarantined
+            mtype = "^".join(p for p in (msg.message_type, msg.trigger) if p) or "?"
+            text = f"the {mtype} mapping failed: {type(err).__name__}: {err}"
+            out.problems.append(Hl7Problem(record_index, f"message {record_index + 1}", text))
+            out.messages += 1
+            continue
         out.messages += 1
         out.resources.extend(m.resources)
         out.problems.extend(m.problems)

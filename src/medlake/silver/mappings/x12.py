@@ -73,7 +73,12 @@ def map_sets(sets: list[tuple[int, TransactionSet]], ctx: X12Context) -> X12Mapp
             out.unmapped[ts.family if ts.version == "5010" else f"{ts.version} {ts.family}"] += 1
             continue
         m = SetMapper(ts, ctx, record_index)
-        fn(m)
+        try:
+            fn(m)
+        except Exception as err:  # a mapping bug must not stop the batch: the set is quarantined
+            where = m.position()
+            out.problems.append(X12MapProblem(record_index, where, f"the {ts.family} mapping failed: {type(err).__name__}: {err}"))
+            continue
         out.resources.extend(m.resources)
         out.problems.extend(m.problems)
         out.balances.extend(m.balances)
