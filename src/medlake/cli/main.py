@@ -267,6 +267,10 @@ from medlake.cli.ack import ack  # noqa: E402  (the command lives in its own mod
 
 app.command()(ack)
 
+from medlake.cli.inspect import inspect  # noqa: E402  (the command lives in its own module)
+
+app.command()(inspect)
+
 
 def main() -> None:
     app()

@@ -63,11 +63,11 @@ def build_ack(
     if code not in ("AA", "CA"):
         reason = escape(text or ERROR_CODES.get(error_code, "error"), d)
         severity = "E"  # HL7 table 0516: an error (W warning and I information never reject)
-        if old:
+        meaning = escape(ERROR_CODES.get(error_code, "error"), d)
+        if old:  # ERR-1 (ELD): segment ^ sequence ^ field ^ the code (CE: code & text)
             segments.append(fs.join(["ERR", f"{cs}{cs}{cs}{error_code}{d.subcomponent}{reason}"]))
-        else:
-            cwe = f"{error_code}{cs}{escape(ERROR_CODES.get(error_code, 'error'), d)}{cs}HL70357"
-            segments.append(fs.join(["ERR", "", "", cwe, severity, "", "", "", reason]))
+        else:  # ERR-3 the code (CWE), ERR-4 severity, ERR-8 the text for a person
+            segments.append(fs.join(["ERR", "", "", f"{error_code}{cs}{meaning}{cs}HL70357", severity, "", "", "", reason]))
     return "\r".join(segments) + "\r"
 
 

@@ -1,10 +1,13 @@
-"""Reading many values fast: the steps for a list of paths, applied to one segment's text.
+"""Reading many values fast: `Message.first("PID", "3.1", "5.1", "7")` and
+`Message.rows("OBX", "3.1", "5")`.
 
-`Message.rows("OBX", "3.1", "5")` and `Message.first("PID", "3.1", "5.1", "7")` turn their
-paths into steps once (cached per tuple of paths), split each segment once, and only as far
-as the highest field asked for. A segment with no repetition, sub-component or escape
-character anywhere (most of them) is read inline; anything else goes through `leaf`, so the
-values are the same as `Message.get` would return.
+The paths become steps once (cached per tuple of paths). On a message that is still one
+text, a `Matcher` (one regex per segment id, paths, delimiters and terminator, kept on the
+`Delimiters`) finds the segments and captures the values in C; it only matches fields that
+hold no repetition, sub-component or escape character, and hands any other segment to `row`.
+`row` splits one segment once, only as far as the highest field asked for, reads plain values
+inline and everything else through `leaf`. Either way the values are the ones `Message.get`
+returns (the property tests check it).
 """
 
 from __future__ import annotations

@@ -21,6 +21,7 @@ Fields = list[str] | tuple[str, ...]
 """Split fields: a list where callers get them, a tuple where a message keeps them (a tuple
 of strings costs the garbage collector nothing once it has seen it)."""
 
+
 def split_fields(segment: str, d: Delimiters) -> list[str]:
     """Raw fields of a segment, indexed by field number (`[0]` is the segment id)."""
     parts = segment.split(d.field)

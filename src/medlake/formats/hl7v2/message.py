@@ -44,7 +44,8 @@ def _run_name(t: str) -> str:
 
 class Lines:
     """The first line of each message of a file read by the fast path, counted only when
-    someone asks (most readers never do, and counting costs a pass over the text)."""
+    someone asks (most readers never do, and counting costs a pass over the text). The
+    messages of a file share it, and it holds their texts until then."""
 
     __slots__ = ("bodies", "starts", "term")
 
@@ -105,6 +106,16 @@ class Message:
         """The line of the input the message starts on (1-based)."""
         line = self._line
         return line if isinstance(line, int) else line.line(self.index)
+
+    def __getstate__(self) -> dict[str, Any]:
+        # a pickled message carries its own line number, not its file's `Lines`
+        state = {k: getattr(self, k) for k in self.__slots__}
+        state["_line"] = self.line
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        for k, v in state.items():
+            setattr(self, k, v)
 
     # -- the whole message ---------------------------------------------------------------
     @property
@@ -265,9 +276,8 @@ class Message:
         Values as `get` returns them; the segment is read once."""
         body = self._body
         if body is not None and self._segments is None:
-            m = self.delimiters.matchers.get((sid, paths, self._term), False)
-            if m is False:
-                m = self._matcher(sid, paths)
+            cached = self.delimiters.matchers.get((sid, paths, self._term), False)
+            m: Matcher | None = self._matcher(sid, paths) if cached is False else cached
             if m is not None:
                 found = m.pattern.search(body)
                 if found is None:
@@ -292,9 +302,8 @@ class Message:
         repeating segment."""
         body, d = self._body, self.delimiters
         if body is not None and self._segments is None:
-            m = d.matchers.get((sid, paths, self._term), False)
-            if m is False:
-                m = self._matcher(sid, paths)
+            cached = d.matchers.get((sid, paths, self._term), False)
+            m: Matcher | None = self._matcher(sid, paths) if cached is False else cached
             if m is not None:
                 start = body.find(m.key)  # str.find skips to the first one faster than the regex
                 return find_rows(m, body, start, d, text) if start >= 0 else []

@@ -20,8 +20,6 @@ from medlake.formats.hl7v2.delimiters import DEFAULT, Delimiters, read_delimiter
 from medlake.formats.hl7v2.message import Lines, Message
 from medlake.formats.problems import Problem, quote, report
 
-_RUNS = re.compile(r"((?:\r\n|\r|\n)+)")
-
 
 @dataclass
 class Hl7File:
@@ -88,25 +86,37 @@ _NOT_PLAIN = {t: re.compile(re.escape(t) + f"(?!(?!{'|'.join(ENVELOPE)}){_ID})")
 segment, or a batch envelope (one regex pass finds all three)."""
 
 
-def _fast(text: str, out: Hl7File, name: str, errors: ErrorLevel) -> bool:
-    """The common case in a few passes of C: one terminator, no blank lines, every line a
-    segment, no batch envelope, MSH first. Returns False (and does nothing) otherwise."""
+def _one_terminator(text: str) -> str | None:
+    """The terminator of a text the fast path can read (one terminator, no blank line, every
+    line a message segment, MSH first), or None."""
     if not text.startswith("MSH") or _SEGMENT_ID.match(text) is None:
-        return False
+        return None
     brk = _BREAK.search(text)
     term = brk.group() if brk is not None else "\r"
     if term == "\r\n":
         if not text.count("\r") == text.count("\n") == text.count("\r\n"):
-            return False
+            return None
     elif ("\n" if term == "\r" else "\r") in text:
-        return False
+        return None
     body = text[: -len(term)] if text.endswith(term) else text
-    if _NOT_PLAIN[term].search(body) is not None:
+    return None if _NOT_PLAIN[term].search(body) else term
+
+
+def _fast(text: str, out: Hl7File, name: str, errors: ErrorLevel) -> bool:
+    """The common case in a few passes of C: one terminator, no blank lines, every line a
+    segment, no batch envelope, MSH first. Returns False (and does nothing) otherwise.
+
+    Messages are cut at each terminator + `MSH` and kept as text; only the header is looked
+    at (its delimiters, and MSH-9, -10 and -12 present), and line numbers are counted when
+    someone asks for them (`Lines`)."""
+    term = _one_terminator(text)
+    if term is None:
         return False
     out.line_ending = _LABELS[term]
+    body = text[: -len(term)] if text.endswith(term) else text
     parts = body.split(term + "MSH")
     last = len(parts) - 1 if body is text else -1  # the message with no terminator at its end
-    messages = out.messages
+    messages, make = out.messages, Message.from_text
     lines = Lines(term)
     bodies = lines.bodies
     prefix = "\x00"  # "MSH|^~\\&|" of the last header read without a problem
@@ -117,19 +127,22 @@ def _fast(text: str, out: Hl7File, name: str, errors: ErrorLevel) -> bool:
         head = mtext if cut < 0 else mtext[:cut]
         if not head.startswith(prefix):
             d, problem = read_delimiters(head)
+            prefix = _prefix(head, d) if problem is None else "\x00"
             if problem:
                 report(Problem(problem, f"message {k + 1} MSH-2", lines.line(k), k, head[:80]), errors, out.problems, name)
-                prefix = "\x00"
-            else:  # the same MSH-1 and MSH-2 (and the separator after them) mean the same delimiters
-                prefix = head[: 5 + len(d.encoding_characters)]
-                if not prefix.endswith(d.field):
-                    prefix = "\x00"
-        msg = Message.from_text(mtext, term, "" if k == last else term, d, k, lines)
+        msg = make(mtext, term, "" if k == last else term, d, k, lines)
         messages.append(msg)
         f = head.split(d.field, 12)  # f[n - 1] is MSH-n
         if len(f) < 12 or not f[8] or not f[9] or not f[11]:
             _check_header(msg, out, name, errors)
     return True
+
+
+def _prefix(head: str, d: Delimiters) -> str:
+    """`MSH|^~\\&|`: a header that starts with it declares the same delimiters (no prefix when
+    the header ends before the separator after MSH-2)."""
+    prefix = head[: 5 + len(d.encoding_characters)]
+    return prefix if prefix.endswith(d.field) else "\x00"
 
 
 _LABELS = {"\r": "CR", "\n": "LF", "\r\n": "CRLF"}
@@ -236,14 +249,16 @@ def _walk(lines: list[str], terms: list[str], out: Hl7File, name: str, errors: E
     envelope.end(batch)
 
 
-_REQUIRED = ((9, "message type"), (10, "message control id"), (12, "version id"))
+_REQUIRED = (
+    (9, "MSH-9 (message type) is empty: every message needs one, as `ADT^A01`"),
+    (10, "MSH-10 (message control id) is empty: every message needs one, unique per sender (acknowledgments quote it)"),
+    (12, "MSH-12 (version id) is empty: every message needs one, as `2.5.1`"),
+)
 
 
 def _check_header(msg: Message, out: Hl7File, name: str, errors: ErrorLevel) -> None:
     """The MSH fields every message needs; a message missing one is kept, and named."""
     fields = msg.fields(0)
-    for n, what in _REQUIRED:
+    for n, text in _REQUIRED:
         if n >= len(fields) or not fields[n]:
-            where = f"message {msg.index + 1} MSH-{n}"
-            text = f"MSH-{n} ({what}) is empty"
-            report(Problem(text, where, msg.line, msg.index, None), errors, out.problems, name)
+            report(Problem(text, f"message {msg.index + 1} MSH-{n}", msg.line, msg.index, None), errors, out.problems, name)
