@@ -122,13 +122,13 @@ def test_batch_files_are_recognised(tmp_path: Path) -> None:
 
 
 def test_other_formats_are_refused_with_what_is_supported(tmp_path: Path) -> None:
-    path = write(tmp_path, "ISA*00*          *00*          *ZZ*SENDER~", "claims.x12")
+    path = write(tmp_path, '{"resourceType": "Bundle"}', "bundle.json")
     res = runner.invoke(app, ["inspect", str(path)])
     assert res.exit_code == 2
     assert res.stdout == ""
     assert res.stderr == (
-        "error: `claims.x12` is not a format `medlake inspect` reads yet: it reads HL7 v2 files, which start "
-        "with `MSH`, `FHS` or `BHS`; X12 and FHIR files come in a later release\n"
+        "error: `bundle.json` is not a format `medlake inspect` reads yet: it reads HL7 v2 files, which start "
+        "with `MSH`, `FHS` or `BHS`, and X12 files, which start with `ISA`; FHIR files come in a later release\n"
     )
 
 

@@ -1,7 +1,8 @@
 """`medlake inspect`: how medlake reads one file (registered in cli/main.py).
 
 The format is recognised from the content: a file that starts (after a byte-order mark and
-any blank lines) with `MSH`, `FHS` or `BHS` is HL7 v2. X12 and FHIR are not inspected yet.
+any blank lines) with `MSH`, `FHS` or `BHS` is HL7 v2; one that starts with `ISA` (or `GS` /
+`ST`) is X12. FHIR is not inspected yet.
 
 Exit codes: 0 the file was read without a problem; 1 it was read but had problems (they go
 to stderr with their positions, the messages that could be read still go to stdout); 2 it
@@ -21,6 +22,7 @@ if TYPE_CHECKING:
     from medlake.formats.hl7v2 import Delimiters, Message
 
 HL7_STARTS = (b"MSH", b"FHS", b"BHS")
+X12_STARTS = (b"ISA", b"GS", b"ST")
 
 
 class InspectFormat(StrEnum):
@@ -32,8 +34,9 @@ def inspect(
     file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="The file to read.")],
     fmt: Annotated[InspectFormat, typer.Option("--format", "-f", help="text (a tree) or json.")] = InspectFormat.text,
 ) -> None:
-    """Show how medlake reads one file: its messages, segments and fields (HL7 v2 for now),
-    and every problem with its position. Exit code 0: read cleanly; 1: read, with problems
+    """Show how medlake reads one file: HL7 v2 messages, segments and fields, or X12
+    interchanges, groups, transaction sets, loops and segments, and every problem with its
+    position. Exit code 0: read cleanly; 1: read, with problems
     (on stderr); 2: not readable.
 
     Example: medlake inspect ./lab/oru_0001.hl7 --format json
@@ -43,6 +46,8 @@ def inspect(
 
     try:
         data = file.read_bytes()
+        if _head(data).startswith(X12_STARTS):
+            _inspect_x12(data, file.name, fmt)
         messages, problems = read_hl7(data, file.name)
     except MedlakeError as e:
         raise _fail(e) from None
@@ -58,6 +63,53 @@ def inspect(
     raise typer.Exit(1 if problems else 0)
 
 
+def _head(data: bytes) -> bytes:
+    from medlake.formats.encoding import detect_encoding
+
+    codec, skip, _ = detect_encoding(data)
+    return data[skip : skip + 256].decode(codec, errors="replace").lstrip().encode("ascii", errors="replace")
+
+
+def _inspect_x12(data: bytes, name: str, fmt: InspectFormat) -> None:
+    """Print an X12 file (JSON: `X12File.to_json()`; text: one line per loop and segment)."""
+    from medlake.cli.main import console, err
+    from medlake.formats.x12 import parse_x12
+
+    parsed = parse_x12(data, name=name, errors="collect")
+    if fmt is InspectFormat.json:
+        console.out(json.dumps(parsed.to_json(), indent=2, ensure_ascii=False), highlight=False)
+    else:
+        console.out("\n".join(x12_tree(parsed)), highlight=False)
+    for p in parsed.problems:
+        err.out(f"problem: {name}: {p.position}: {p.message}", highlight=False)
+    raise typer.Exit(1 if parsed.problems else 0)
+
+
+def x12_tree(parsed: object) -> list[str]:
+    """Interchanges, groups and sets as headers; each set's loops indented, with their segments."""
+    from medlake.formats.x12 import Loop, X12File
+
+    assert isinstance(parsed, X12File)
+    lines: list[str] = []
+    for ic in parsed.interchanges:
+        lines.append(f"interchange {ic.control_number} {ic.sender_id} -> {ic.receiver_id} (ISA12 {ic.version}, ISA15 {ic.usage})")
+        for g in ic.groups:
+            lines.append(f"  group {g.control_number} {g.functional_id} {g.version}")
+            for ts in g.sets:
+                lines.append(f"    set {ts.control_number} {ts.family} ({len(ts)} segments)")
+
+                def walk(loop: Loop, depth: int) -> None:
+                    pad = "      " + "  " * depth
+                    lines.append(f"{pad}loop {loop.id}")
+                    for seg in loop.segments:
+                        lines.append(f"{pad}  {seg.raw}")
+                    for child in loop.children:
+                        walk(child, depth + 1)
+
+                walk(ts.loops, 0)
+    return lines
+
+
 def read_hl7(data: bytes, name: str) -> tuple[list[Message], list[str]]:
     """The messages of an HL7 v2 file and its problems as `file: position: message` lines."""
     from medlake.errors import ParseError
@@ -69,7 +121,7 @@ def read_hl7(data: bytes, name: str) -> tuple[list[Message], list[str]]:
     if not head.startswith(HL7_STARTS):
         raise ParseError(
             f"`{name}` is not a format `medlake inspect` reads yet: it reads HL7 v2 files, which start "
-            "with `MSH`, `FHS` or `BHS`; X12 and FHIR files come in a later release",
+            "with `MSH`, `FHS` or `BHS`, and X12 files, which start with `ISA`; FHIR files come in a later release",
             file=name,
         )
     parsed = parse_hl7(data, name=name, errors="collect")
