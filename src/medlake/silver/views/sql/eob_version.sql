@@ -19,10 +19,14 @@ WITH src AS (
     FROM silver.explanation_of_benefit_history
 ),
 parts AS (
+    -- repeating elements read once into typed lists (see explanation_of_benefit.sql)
     SELECT
         *,
-        fhir_list(r -> '$.identifier') AS idents,
-        fhir_list(r -> '$.total') AS totals,
+        json_transform(r, '{
+            "identifier": [{"system": "VARCHAR", "value": "VARCHAR"}],
+            "extension": [{"url": "VARCHAR", "valueCode": "VARCHAR"}],
+            "total": [{"category": {"coding": [{"code": "VARCHAR"}]}, "amount": {"value": "VARCHAR"}}]
+        }') AS t,
         r ->> '$.provider.reference' AS provider_ref
     FROM src
 )
@@ -32,24 +36,24 @@ SELECT
     version,
     is_current,
     coalesce(
-        list_filter(idents, lambda i: i ->> 'system' = 'https://medlake.dev/fhir/sid/patient-control-number')[1] ->> 'value',
+        list_filter(t.identifier, lambda i: i.system = 'https://medlake.dev/fhir/sid/patient-control-number')[1].value,
         r ->> '$.claim.identifier.value'
     ) AS claim_id,
-    list_filter(idents, lambda i: i ->> 'system' = 'https://medlake.dev/fhir/sid/payer-claim-control-number')[1] ->> 'value' AS payer_claim_number,
+    list_filter(t.identifier, lambda i: i.system = 'https://medlake.dev/fhir/sid/payer-claim-control-number')[1].value AS payer_claim_number,
     patient_id,
     source,
     source_system,
     r ->> 'status' AS status,
-    list_filter(fhir_list(r -> '$.extension'), lambda e: ends_with(e ->> 'url', '/claim-status-code'))[1] ->> 'valueCode' AS claim_status_code,
+    list_filter(t.extension, lambda e: ends_with(e.url, '/claim-status-code'))[1].valueCode AS claim_status_code,
     r ->> 'outcome' AS outcome,
     fhir_ref_id(r ->> '$.insurer.reference', 'Organization') AS insurer_id,
     coalesce(fhir_ref_id(provider_ref, 'Organization'), fhir_ref_id(provider_ref, 'Practitioner')) AS provider_id,
     TRY_CAST(left(r ->> 'created', 10) AS DATE) AS created,
     TRY_CAST(left(r ->> '$.payment.date', 10) AS DATE) AS payment_date,
-    TRY_CAST(list_filter(totals, lambda t: list_contains(list_transform(fhir_list(t -> '$.category.coding'),
-        lambda c: c ->> 'code'), 'submitted'))[1] ->> '$.amount.value' AS DECIMAL(18, 2)) AS charge,
-    TRY_CAST(list_filter(totals, lambda t: list_contains(list_transform(fhir_list(t -> '$.category.coding'),
-        lambda c: c ->> 'code'), 'benefit'))[1] ->> '$.amount.value' AS DECIMAL(18, 2)) AS paid,
-    TRY_CAST(list_filter(totals, lambda t: list_contains(list_transform(fhir_list(t -> '$.category.coding'),
-        lambda c: c ->> 'code'), 'patient-responsibility'))[1] ->> '$.amount.value' AS DECIMAL(18, 2)) AS patient_responsibility
+    TRY_CAST(list_filter(t.total, lambda x: list_contains(list_transform(x.category.coding, lambda c: c.code),
+        'submitted'))[1].amount.value AS DECIMAL(18, 2)) AS charge,
+    TRY_CAST(list_filter(t.total, lambda x: list_contains(list_transform(x.category.coding, lambda c: c.code),
+        'benefit'))[1].amount.value AS DECIMAL(18, 2)) AS paid,
+    TRY_CAST(list_filter(t.total, lambda x: list_contains(list_transform(x.category.coding, lambda c: c.code),
+        'patient-responsibility'))[1].amount.value AS DECIMAL(18, 2)) AS patient_responsibility
 FROM parts

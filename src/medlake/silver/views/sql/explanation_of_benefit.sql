@@ -31,11 +31,16 @@ WITH src AS (
     FROM silver.explanation_of_benefit
 ),
 parts AS (
+    -- the repeating elements are read once into typed lists (json_transform), and the
+    -- filters below run on those, not on JSON re-parsed per lambda call
     SELECT
         *,
-        fhir_list(r -> '$.identifier') AS idents,
-        fhir_list(r -> '$.total') AS totals,
-        fhir_list(r -> '$.item') AS items,
+        json_transform(r, '{
+            "identifier": [{"system": "VARCHAR", "value": "VARCHAR"}],
+            "extension": [{"url": "VARCHAR", "valueCode": "VARCHAR"}],
+            "total": [{"category": {"coding": [{"code": "VARCHAR"}]}, "amount": {"value": "VARCHAR"}}],
+            "item": [{"adjudication": [{"category": {"coding": [{"code": "VARCHAR"}]}, "amount": {"value": "VARCHAR"}}]}]
+        }') AS t,
         r ->> '$.provider.reference' AS provider_ref
     FROM src
 )
@@ -46,12 +51,12 @@ SELECT
     source_system,
     version,
     coalesce(
-        list_filter(idents, lambda i: i ->> 'system' = 'https://medlake.dev/fhir/sid/patient-control-number')[1] ->> 'value',
+        list_filter(t.identifier, lambda i: i.system = 'https://medlake.dev/fhir/sid/patient-control-number')[1].value,
         r ->> '$.claim.identifier.value'
     ) AS claim_id,
-    list_filter(idents, lambda i: i ->> 'system' = 'https://medlake.dev/fhir/sid/payer-claim-control-number')[1] ->> 'value' AS payer_claim_number,
+    list_filter(t.identifier, lambda i: i.system = 'https://medlake.dev/fhir/sid/payer-claim-control-number')[1].value AS payer_claim_number,
     r ->> 'status' AS status,
-    list_filter(fhir_list(r -> '$.extension'), lambda e: ends_with(e ->> 'url', '/claim-status-code'))[1] ->> 'valueCode' AS claim_status_code,
+    list_filter(t.extension, lambda e: ends_with(e.url, '/claim-status-code'))[1].valueCode AS claim_status_code,
     r ->> 'outcome' AS outcome,
     r ->> 'disposition' AS disposition,
     r ->> '$.type.coding[0].code' AS eob_type,
@@ -62,16 +67,16 @@ SELECT
     TRY_CAST(left(r ->> '$.payment.date', 10) AS DATE) AS payment_date,
     r ->> '$.payment.type.coding[0].code' AS payment_type,
     r ->> '$.payment.identifier.value' AS payment_identifier,
-    TRY_CAST(list_filter(totals, lambda t: list_contains(list_transform(fhir_list(t -> '$.category.coding'),
-        lambda c: c ->> 'code'), 'submitted'))[1] ->> '$.amount.value' AS DECIMAL(18, 2)) AS charge,
-    TRY_CAST(list_filter(totals, lambda t: list_contains(list_transform(fhir_list(t -> '$.category.coding'),
-        lambda c: c ->> 'code'), 'benefit'))[1] ->> '$.amount.value' AS DECIMAL(18, 2)) AS paid,
-    TRY_CAST(list_filter(totals, lambda t: list_contains(list_transform(fhir_list(t -> '$.category.coding'),
-        lambda c: c ->> 'code'), 'patient-responsibility'))[1] ->> '$.amount.value' AS DECIMAL(18, 2)) AS patient_responsibility,
-    CAST(list_sum(list_transform(items, lambda it: TRY_CAST(
-        list_filter(fhir_list(it -> '$.adjudication'), lambda a: list_contains(list_transform(
-            fhir_list(a -> '$.category.coding'), lambda c: c ->> 'code'), 'eligible'))[1] ->> '$.amount.value'
+    TRY_CAST(list_filter(t.total, lambda x: list_contains(list_transform(x.category.coding, lambda c: c.code),
+        'submitted'))[1].amount.value AS DECIMAL(18, 2)) AS charge,
+    TRY_CAST(list_filter(t.total, lambda x: list_contains(list_transform(x.category.coding, lambda c: c.code),
+        'benefit'))[1].amount.value AS DECIMAL(18, 2)) AS paid,
+    TRY_CAST(list_filter(t.total, lambda x: list_contains(list_transform(x.category.coding, lambda c: c.code),
+        'patient-responsibility'))[1].amount.value AS DECIMAL(18, 2)) AS patient_responsibility,
+    CAST(list_sum(list_transform(coalesce(t.item, []), lambda it: TRY_CAST(
+        list_filter(it.adjudication, lambda a: list_contains(list_transform(a.category.coding, lambda c: c.code),
+            'eligible'))[1].amount.value
         AS DECIMAL(18, 2)))) AS DECIMAL(18, 2)) AS allowed,
-    len(items) AS line_count,
+    len(coalesce(t.item, [])) AS line_count,
     last_updated
 FROM parts

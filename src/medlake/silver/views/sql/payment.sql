@@ -20,18 +20,29 @@
 --                        provider, e.g. L6 interest)
 --   last_updated
 WITH src AS (
+    -- the payment's own fields are read once here, not once per detail row (a payment can
+    -- carry hundreds of details, and re-reading the whole document per detail was quadratic)
     SELECT
-        id, source, source_system, last_updated, resource::JSON AS r,
-        fhir_list(resource::JSON -> '$.detail') AS details
-    FROM silver.payment_reconciliation
+        id, source, source_system, last_updated,
+        fhir_list(r -> '$.detail') AS details,
+        r ->> 'status' AS status,
+        r ->> '$.paymentIdentifier.value' AS trace_number,
+        TRY_CAST(left(r ->> 'paymentDate', 10) AS DATE) AS payment_date,
+        TRY_CAST(left(r ->> 'created', 10) AS DATE) AS created,
+        fhir_ref_id(r ->> '$.paymentIssuer.reference', 'Organization') AS payer_id,
+        nullif(regexp_extract(r ->> '$.requestor.reference', '^[A-Za-z]+/(.+)$', 1), '') AS payee_id,
+        r ->> '$.paymentAmount.value' AS payment_amount
+    FROM (SELECT *, resource::JSON AS r FROM silver.payment_reconciliation)
 ),
 rows AS (
     SELECT id, id AS payment_id, 'payment' AS row_type, CAST(NULL AS INTEGER) AS detail_index,
-           source, source_system, last_updated, r, CAST(NULL AS JSON) AS d
+           source, source_system, last_updated, status, trace_number, payment_date, created, payer_id,
+           payee_id, payment_amount, CAST(NULL AS JSON) AS d
     FROM src
     UNION ALL BY NAME
     SELECT id || '#' || CAST(i AS VARCHAR) AS id, id AS payment_id, 'detail' AS row_type,
-           CAST(i AS INTEGER) AS detail_index, source, source_system, last_updated, r, details[i] AS d
+           CAST(i AS INTEGER) AS detail_index, source, source_system, last_updated, status, trace_number,
+           payment_date, created, payer_id, payee_id, payment_amount, details[i] AS d
     FROM (SELECT * FROM src WHERE len(details) > 0), unnest(range(1, len(details) + 1)) AS t(i)
 )
 SELECT
@@ -41,17 +52,17 @@ SELECT
     detail_index,
     source,
     source_system,
-    r ->> 'status' AS status,
-    r ->> '$.paymentIdentifier.value' AS trace_number,
-    TRY_CAST(left(r ->> 'paymentDate', 10) AS DATE) AS payment_date,
-    TRY_CAST(left(r ->> 'created', 10) AS DATE) AS created,
-    fhir_ref_id(r ->> '$.paymentIssuer.reference', 'Organization') AS payer_id,
-    nullif(regexp_extract(r ->> '$.requestor.reference', '^[A-Za-z]+/(.+)$', 1), '') AS payee_id,
+    status,
+    trace_number,
+    payment_date,
+    created,
+    payer_id,
+    payee_id,
     d ->> '$.type.coding[0].code' AS detail_type,
     d ->> '$.type.coding[0].system' AS detail_type_system,
     d ->> '$.identifier.value' AS detail_identifier,
     d ->> '$.request.identifier.value' AS claim_id,
-    TRY_CAST(CASE WHEN row_type = 'payment' THEN r ->> '$.paymentAmount.value' ELSE d ->> '$.amount.value' END
+    TRY_CAST(CASE WHEN row_type = 'payment' THEN payment_amount ELSE d ->> '$.amount.value' END
         AS DECIMAL(18, 2)) AS amount,
     last_updated
 FROM rows
