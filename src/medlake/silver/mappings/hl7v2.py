@@ -8,12 +8,12 @@ message itself stays in bronze: nothing is silently dropped.
 
 from __future__ import annotations
 
-import importlib
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from medlake.formats.hl7v2 import Message
+from medlake.silver.mappings import family_function
 from medlake.silver.mappings.hl7v2_common import (
     Hl7Context,
     Hl7Problem,
@@ -60,14 +60,7 @@ def family(message_type: str | None) -> Family | None:
     module = FAMILIES.get((message_type or "").upper())
     if module is None:
         return None
-    name = f"medlake.silver.mappings.{module}"
-    try:
-        mod = importlib.import_module(name)
-    except ModuleNotFoundError as err:
-        if err.name == name:  # a family whose mapping is not written yet: counted as unmapped
-            return None
-        raise
-    fn: Family = mod.map_message
+    fn: Family = family_function(module, "map_message")
     return fn
 
 

@@ -7,12 +7,12 @@ mapping are counted in `meta.unmapped` (segment `*`) and stay in bronze.
 
 from __future__ import annotations
 
-import importlib
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from medlake.silver.mappings import family_function
 from medlake.silver.mappings.x12_common import (
     Balance,
     MappedX12,
@@ -53,14 +53,7 @@ def family(name: str) -> Family | None:
     module = FAMILIES.get(name)
     if module is None:
         return None
-    name = f"medlake.silver.mappings.{module}"
-    try:
-        mod = importlib.import_module(name)
-    except ModuleNotFoundError as err:
-        if err.name == name:  # a family whose mapping is not written yet: counted as unmapped
-            return None
-        raise
-    fn: Family = mod.map_set
+    fn: Family = family_function(module, "map_set")
     return fn
 
 
