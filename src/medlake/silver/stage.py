@@ -8,10 +8,10 @@ loses or duplicates it (the store is idempotent).
 from __future__ import annotations
 
 import gc
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import orjson
 import pyarrow as pa
@@ -176,6 +176,31 @@ def _run_silver(
 Mapper = Callable[[pa.Table], tuple[list[store.SilverRecord], list[quarantine.Quarantined]]]
 
 
+class _Mapped(Protocol):
+    """What every mapping engine returns per resource (delimited, HL7 v2, X12)."""
+
+    resource_type: str
+    source_id: str
+    id: str
+    resource: dict[str, Any]
+    record_index: int
+    patient_id: str | None
+
+
+def _records(
+    resources: Sequence[_Mapped], source: str, system: str, lineage: tuple[list[str], list[str], list[int], list[str]]
+) -> list[store.SilverRecord]:
+    """Mapped resources as silver records, each pointing back to its bronze row."""
+    shas, names, idxs, batches = lineage
+    return [
+        store.SilverRecord(
+            r.id, r.resource_type, r.resource, r.patient_id, source, system, r.source_id,
+            shas[r.record_index], names[r.record_index], idxs[r.record_index], batches[r.record_index],
+        )
+        for r in resources
+    ]
+
+
 def _lineage(table: pa.Table) -> tuple[list[str], list[str], list[int], list[str]]:
     return (
         table.column("_object_sha256").to_pylist(),
@@ -201,13 +226,7 @@ def _map_delimited(
     data = table.drop([c for c in LINEAGE if c in table.column_names])
     out = map_rows(spec, kind, data, ctx)
     shas, names, idxs, batches = _lineage(table)
-    records = [
-        store.SilverRecord(
-            m.id, m.resource_type, m.resource, m.patient_id, source.name, system, m.source_id,
-            shas[m.record_index], names[m.record_index], idxs[m.record_index], batches[m.record_index],
-        )
-        for m in out.resources
-    ]
+    records = _records(out.resources, source.name, system, (shas, names, idxs, batches))
     problems = []
     for p in out.problems:
         row = data.slice(p.record_index, 1).to_pylist()[0]
@@ -277,13 +296,7 @@ def _map_hl7v2(
         if parsed.messages:
             messages.append((row, parsed.messages[0]))
     out = map_messages(messages, ctx)
-    records = [
-        store.SilverRecord(
-            r.id, r.resource_type, r.resource, r.patient_id, source.name, system, r.source_id,
-            shas[r.record_index], names[r.record_index], idxs[r.record_index], batches[r.record_index],
-        )
-        for r in out.resources
-    ]
+    records = _records(out.resources, source.name, system, (shas, names, idxs, batches))
     problems = [
         quarantine.Quarantined(
             source.name, "silver", shas[p.record_index], names[p.record_index], idxs[p.record_index],
@@ -322,13 +335,7 @@ def _map_x12(
         if found:
             sets.append((row, found[-1]))
     out = map_sets(sets, ctx)
-    records = [
-        store.SilverRecord(
-            r.id, r.resource_type, r.resource, r.patient_id, source.name, system, r.source_id,
-            shas[r.record_index], names[r.record_index], idxs[r.record_index], batches[r.record_index],
-        )
-        for r in out.resources
-    ]
+    records = _records(out.resources, source.name, system, (shas, names, idxs, batches))
     problems = [
         quarantine.Quarantined(
             source.name, "silver", shas[p.record_index], names[p.record_index], idxs[p.record_index],
