@@ -60,7 +60,7 @@ BAD = [
     ),
     (
         GOOD.replace("    sources:", "    sourcez:"),
-        "m.yaml:5: `tenants[0].sourcez`: unknown key `sourcez`; did you mean `sources`? Allowed keys: name, timezone, sources",
+        "m.yaml:5: `tenants[0].sourcez`: unknown key `sourcez`; did you mean `sources`? Allowed keys: name, timezone, sources, terminology, identity",
     ),
     (
         GOOD.replace("        mapping: medlake-ehr\n", ""),
@@ -107,3 +107,15 @@ def test_config_objects_are_frozen() -> None:
     cfg = parse_config(GOOD)
     with pytest.raises(Exception, match="frozen"):
         cfg.tenants[0].name = "other"  # type: ignore[misc]
+
+
+def test_identity_source_ranking_must_name_sources(tmp_path: Path) -> None:
+    cfg = tmp_path / "m.yaml"
+    cfg.write_text(
+        "lake: ./lake\ntenants:\n  - name: t\n    identity:\n      source_ranking: [ehr, claimz]\n"
+        "    sources:\n      - {name: ehr, kind: fhir, location: ./in}\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(ConfigError) as e:
+        load_config(cfg)
+    assert "identity.source_ranking names `claimz`, not a source of this tenant; sources are: `ehr`" in str(e.value)

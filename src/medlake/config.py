@@ -85,6 +85,15 @@ class SourceConfig(_Frozen):
     format: FormatOptions = Field(
         default_factory=FormatOptions, description="Delimited sources: how to read the bytes."
     )
+    schema_drift: Literal["evolve", "additive", "quarantine"] = Field(
+        "evolve",
+        description=(
+            "Delimited sources: what a file whose columns drifted from its kind's registered schema "
+            "does at bronze: `evolve` (register a new version and land), `additive` (added or "
+            "reordered columns evolve; removed, renamed or retyped ones quarantine) or `quarantine` "
+            "(any change quarantines the file until the policy changes). See docs/lake.md."
+        ),
+    )
 
     @field_validator("name")
     @classmethod
@@ -105,12 +114,42 @@ class SourceConfig(_Frozen):
         return self
 
 
+class TerminologyConfig(_Frozen):
+    """A tenant's code normalization in silver (see docs/terminology.md)."""
+
+    enabled: bool = Field(True, description="Add normalized codings beside source codings in silver.")
+    concept_maps: tuple[str, ...] = Field(
+        (), description="Concept map CSV files (local code → standard code); relative to the config file."
+    )
+    icd10cm_code_lists: str | None = Field(
+        None, description="Folder of extra ICD-10-CM code lists, one `*<fiscal year>*.txt` per year; FY2024 is shipped."
+    )
+
+
+class IdentityConfig(_Frozen):
+    """A tenant's master patient index (see docs/identity.md)."""
+
+    source_ranking: tuple[str, ...] = Field(
+        (), description="Source names, most trusted first, for the golden record; default: clinical sources before claims."
+    )
+    link_probability: float = Field(0.95, gt=0, le=1, description="Pairs at or above this match probability are linked.")
+    review_probability: float = Field(
+        0.5, gt=0, le=1, description="Pairs at or above this (and below `link_probability`) go to the review list."
+    )
+
+
 class TenantConfig(_Frozen):
     """One customer: its own lake root and sources."""
 
     name: str = Field(description="Short name, lower-case letters, digits and `_`.")
     timezone: str = Field("UTC", description="Default IANA zone for naive source timestamps.")
     sources: tuple[SourceConfig, ...] = Field((), description="The tenant's feeds.")
+    terminology: TerminologyConfig = Field(
+        default_factory=TerminologyConfig, description="Code normalization: concept maps, ICD-10-CM code lists."
+    )
+    identity: IdentityConfig = Field(
+        default_factory=IdentityConfig, description="Patient matching: golden-record source ranking, thresholds."
+    )
 
     @field_validator("name")
     @classmethod
@@ -132,6 +171,14 @@ class TenantConfig(_Frozen):
             if s.name in seen:
                 raise ValueError(f"source `{s.name}` is declared twice")
             seen.add(s.name)
+        unknown = [n for n in self.identity.source_ranking if n not in seen]
+        if unknown:
+            raise ValueError(
+                f"identity.source_ranking names {', '.join(f'`{n}`' for n in unknown)}, not a source of this tenant; "
+                f"sources are: {', '.join(f'`{n}`' for n in seen) or 'none'}"
+            )
+        if self.identity.review_probability > self.identity.link_probability:
+            raise ValueError("identity.review_probability must not be above identity.link_probability")
         return self
 
     def source(self, name: str) -> SourceConfig:

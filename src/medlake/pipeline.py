@@ -5,6 +5,7 @@ Stages, in order (each reads only the layer before it):
     land    sources → landing (content-addressed, immutable) + manifest
     bronze  landing → bronze (as-is records with lineage); bad records quarantined
     silver  bronze → FHIR R4 resources (current + history)
+    identity  silver Patients → enterprise persons (crosswalk, review list, golden Person)
     gold    silver → flat views → dbt marts in gold/gold.duckdb
 """
 
@@ -22,7 +23,7 @@ from medlake.lake.lock import tenant_lock
 from medlake.lake.paths import TenantLake
 from medlake.lake.runlog import RunLog, new_run_id
 
-STAGES: tuple[str, ...] = ("land", "bronze", "silver", "gold")
+STAGES: tuple[str, ...] = ("land", "bronze", "silver", "identity", "gold")
 
 
 class Reporter(Protocol):
@@ -228,4 +229,21 @@ def _gold(project: ProjectConfig, tenant: TenantConfig, sources: list[SourceConf
     build_gold(lake, log, rep, result.details)
 
 
-_STAGE_FUNCS = {"land": _land, "gold": _gold}
+def _identity(project: ProjectConfig, tenant: TenantConfig, sources: list[SourceConfig], lake: TenantLake,
+              log: RunLog, rep: Reporter, result: StageResult) -> None:
+    from medlake.silver.identity.matcher import MatchSettings
+    from medlake.silver.identity.stage import run_identity
+
+    rep.start("identity", "identity (match patients)", None)
+    with log.step("identity", None, "silver/identity") as step:
+        cfg = tenant.identity
+        settings = MatchSettings(link_probability=cfg.link_probability, review_probability=cfg.review_probability)
+        stats = run_identity(project, tenant, lake, log.run_id, source_ranking=cfg.source_ranking or None, settings=settings)
+        step.rows_in, step.rows_out = stats.records, stats.persons
+    rep.finish()
+    result.details.update({"records": stats.records, "persons": stats.persons, "a40_merges": stats.a40_merges,
+                           "crosswalk_changed": stats.crosswalk_changed, "review_open": stats.review_open,
+                           "events": dict(stats.events)})
+
+
+_STAGE_FUNCS = {"land": _land, "identity": _identity, "gold": _gold}

@@ -26,16 +26,18 @@ def test_demo_builds_a_queryable_lake_and_reports_it(tmp_path: Path) -> None:
         "views.observation",
         "gold.patient_360",
         "quarantined:",
-        "a sample Patient 360 (synthetic)",
+        "a sample Patient 360: one enterprise person (synthetic)",
         "Query it: medlake sql -c",
     ):
         assert needle in text, needle
-    for stage in ("land", "bronze", "silver", "gold"):
+    for stage in ("land", "bronze", "silver", "identity", "gold"):
         assert f"│ {stage} " in text, stage
 
     cfg = str(out / "medlake.yaml")
-    res = runner.invoke(app, ["sql", "-c", cfg, "-f", "csv", "select count(*) = count(distinct patient_id) from gold.patient_360"])
-    assert res.output == "(count_star() = count(DISTINCT patient_id))\nTrue\n"
+    # one Patient 360 row per enterprise person
+    res = runner.invoke(app, ["sql", "-c", cfg, "-f", "csv",
+                              "select count(*) = (select count(distinct person_id) from identity.crosswalk) as ok from gold.patient_360"])
+    assert res.output == "ok\nTrue\n"
     lake = out / "lake"
     res = runner.invoke(app, ["sql", "--lake", str(lake), "-f", "csv", "select count(*) > 0 from silver.patient"])
     assert res.exit_code == 0 and res.output.endswith("True\n"), res.output

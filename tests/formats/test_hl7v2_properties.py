@@ -58,7 +58,8 @@ def field(d: Delimiters) -> st.SearchStrategy[Field]:
     return st.lists(repetition, min_size=1, max_size=2)
 
 
-segment_id = st.from_regex(r"Z[A-Z0-9]{2}|[A-Y][A-Z0-9]{2}", fullmatch=True).filter(lambda s: s not in RESERVED)
+ABSENT = "QQQ"  # the segment id the fast readers are asked for and never find: never generated
+segment_id = st.from_regex(r"Z[A-Z0-9]{2}|[A-Y][A-Z0-9]{2}", fullmatch=True).filter(lambda s: s not in RESERVED | {ABSENT})
 
 
 def write_field(f: Field, d: Delimiters) -> str:
@@ -185,7 +186,7 @@ def check_fast_readers(m: Message, gen_segments: list[tuple[str, list[Field]]]) 
         assert m.values(sid, 2, 1) == [r[1] for r in rows]
         assert m.values(sid, 3) == [r[3] for r in rows]
         assert m.values(sid, 2, 2, 1, 2) == [m.get(f"{sid}[{i}].2(2).2.1") for i in range(1, count + 1)]
-    assert m.first("QQQ", "1") is None and m.rows("QQQ", "1") == []
+    assert m.first(ABSENT, "1") is None and m.rows(ABSENT, "1") == []
 
 
 def check(gen: Generated, text: str, terms: tuple[str, ...]) -> None:

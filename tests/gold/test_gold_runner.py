@@ -24,7 +24,9 @@ def T(text: str) -> datetime:
 def p360(con: duckdb.DuckDBPyConnection) -> dict[str, dict[str, Any]]:
     rel = con.sql("SELECT * FROM g.gold.patient_360")
     cols = rel.columns
-    return {row[1]: dict(zip(cols, row, strict=True)) for row in rel.fetchall()}
+    # one row per enterprise person; with no golden Person in the fixture every patient is
+    # its own person (person_id = patient_id, patient_ids = [patient_id])
+    return {row[0]: dict(zip(cols, row, strict=True)) for row in rel.fetchall()}
 
 
 def test_build_succeeds_and_dbt_tests_pass(gold: GoldResult) -> None:
@@ -54,7 +56,7 @@ def test_build_succeeds_and_dbt_tests_pass(gold: GoldResult) -> None:
 
 def test_patient_360_p1(gold_con: duckdb.DuckDBPyConnection) -> None:
     p1 = p360(gold_con)["p1"]
-    assert p1["person_id"] == "p1"
+    assert (p1["person_id"], p1["patient_ids"], p1["patient_count"], p1["has_golden_record"]) == ("p1", ["p1"], 1, False)
     assert p1["as_of_at"] == T("2024-06-30T12:00")
     assert p1["age_years"] == 64
     # c1 E11.9 and c2 I10 active; c4 asthma resolved
@@ -206,5 +208,5 @@ def test_missing_views_raise(tmp_path: Path) -> None:
                                        "immunization", "organization", "practitioner", "claim",
                                        "claim_line", "claim_version", "explanation_of_benefit",
                                        "eob_version", "eob_adjustment", "payment",
-                                       "claim_response_version"]  # fmt: skip
+                                       "claim_response_version", "person", "person_xref"]  # fmt: skip
     assert "write_views" in str(err.value)

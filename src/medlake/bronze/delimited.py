@@ -29,14 +29,14 @@ def to_bronze(data: bytes, fmt: FormatOptions, kind: str | None, known_kinds: li
             f"`{obj.name}` matches no kind of the source's mapping spec; "
             f"its kinds are: {', '.join(known_kinds) or 'none'}. Add a `match` glob for it."
         )
-        return BronzeOutput(None, None, [_whole(obj, "file", reason)])
+        return BronzeOutput(None, None, [whole_object(obj, "file", reason)])
     options = DelimitedOptions(
         delimiter=fmt.delimiter, quote=fmt.quote, header=fmt.header, columns=fmt.columns, encoding=fmt.encoding
     )
     try:
         result = parse_delimited(data, options, name=obj.name, errors="collect")
     except ParseError as e:
-        return BronzeOutput(kind, None, [_whole(obj, str(e.context.get("position", "file")), str(e))])
+        return BronzeOutput(kind, None, [whole_object(obj, str(e.context.get("position", "file")), str(e))])
     q = [
         Quarantined(
             source=obj.source,
@@ -59,7 +59,7 @@ def to_bronze(data: bytes, fmt: FormatOptions, kind: str | None, known_kinds: li
             "case-insensitive and cannot hold ` ,;{}()=` or tabs); rename them at the source or "
             "give `columns` in the source's format options"
         )
-        return BronzeOutput(kind, None, [_whole(obj, "header", reason)])
+        return BronzeOutput(kind, None, [whole_object(obj, "header", reason)])
     table = table.rename_columns(names)
     # the record index is the row's position among the good rows; `_line` keeps the file position
     return BronzeOutput(kind, with_lineage(table, obj), q, result.rows_read)
@@ -78,5 +78,6 @@ def _clashes(names: list[str], original: list[str]) -> str:
     return ", ".join(out)
 
 
-def _whole(obj: ObjectRef, position: str, reason: str) -> Quarantined:
+def whole_object(obj: ObjectRef, position: str, reason: str) -> Quarantined:
+    """A quarantine entry for a whole object (record index -1, no raw text)."""
     return Quarantined(obj.source, "bronze", obj.sha256, obj.name, -1, position, reason, None)

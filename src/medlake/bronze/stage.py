@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import pyarrow as pa
 
-from medlake.bronze import delimited, fhir, hl7v2, x12
+from medlake.bronze import delimited, fhir, hl7v2, schemas, x12
 from medlake.bronze.records import ObjectRef
 from medlake.config import ProjectConfig, SourceConfig, TenantConfig
 from medlake.lake import delta, manifest, quarantine
@@ -55,10 +55,12 @@ def run_bronze(
 ) -> BronzeStats:
     stats = BronzeStats()
     # `pending` objects landed before their kind had a parser; they are picked up once it has one
+    # and delimited files held for schema drift are looked at again (the policy may have changed)
     todo = sorted(
-        (o for o in manifest.objects(lake, source.name).values() if o.status in ("landed", "pending")),
+        (o for o in manifest.objects(lake, source.name).values()
+         if o.status in ("landed", "pending") or (o.status == "quarantined" and schemas.is_held(o.reason))),
         key=lambda o: (o.received_at, o.original_name),
-    )
+    )  # fmt: skip
     if not todo:
         return stats
     if source.kind in PENDING_REASON:
@@ -67,6 +69,7 @@ def run_bronze(
         stats.pending = len(todo)
         return stats
     spec = load_source_spec(project, source) if source.kind == "delimited" else None
+    registry = schemas.SchemaRegistry(lake, source.name, source.schema_drift, spec, batch_id) if spec else None
     pending: dict[str, list[pa.Table]] = defaultdict(list)
     pending_objs: dict[str, list[manifest.ObjectInfo]] = defaultdict(list)
     done_events: dict[str, list[manifest.Event]] = defaultdict(list)  # by kind; "" = whole-object
@@ -106,6 +109,16 @@ def run_bronze(
         else:
             out = fhir.to_bronze(data, ref)
         stats.objects += 1
+        if registry is not None and out.kind is not None and out.table is not None:
+            verdict = registry.check(out.kind, out.table, o.original_name, o.sha256, held=o.status == "quarantined")
+            if not verdict.land:
+                stats.quarantined_objects += 1
+                if o.status != "quarantined":  # held before: nothing new to write
+                    q_items.append(delimited.whole_object(ref, "header", verdict.reason or ""))
+                    done_events[""].append(_event(o, "quarantined", verdict.manifest_reason, batch_id))
+                if on_object:
+                    on_object()
+                continue
         q_items.extend(out.quarantined)
         if out.table is None:
             stats.quarantined_objects += 1

@@ -53,7 +53,7 @@ def _patient_360(console: Console, con: Any) -> None:
     try:
         cur = con.execute(
             "select * from gold.patient_360 "
-            "order by active_problem_count desc, encounters_total desc, patient_id limit 1"
+            "order by patient_count desc, active_problem_count desc, encounters_total desc, person_id limit 1"
         )
     except Exception:
         try:
@@ -72,4 +72,4 @@ def _patient_360(console: Console, con: Any) -> None:
     for c, v in zip(cols, row, strict=True):
         if v is not None and v != [] and v != "":
             grid.add_row(c, _fmt(v))
-    console.print(Panel(grid, title="a sample Patient 360 (synthetic)"))
+    console.print(Panel(grid, title="a sample Patient 360: one enterprise person (synthetic)"))

@@ -122,20 +122,20 @@ def ingest(config: ConfigOpt = Path("medlake.yaml"), tenant: TenantOpt = None, s
 
 @app.command()
 def build(config: ConfigOpt = Path("medlake.yaml"), tenant: TenantOpt = None, source: SourceOpt = None) -> None:
-    """Build silver from bronze, then the views and gold marts.
+    """Build silver from bronze, match patients into persons, then the views and gold marts.
 
     Example: medlake build --tenant acme
     """
-    _run(config, tenant, ("silver", "gold"), source)
+    _run(config, tenant, ("silver", "identity", "gold"), source)
 
 
 @app.command("run")
 def run_all(config: ConfigOpt = Path("medlake.yaml"), tenant: TenantOpt = None, source: SourceOpt = None) -> None:
-    """Ingest and build: land → bronze → silver → gold.
+    """Ingest and build: land → bronze → silver → identity → gold.
 
     Example: medlake run -c ./acme/medlake.yaml
     """
-    _run(config, tenant, ("land", "bronze", "silver", "gold"), source)
+    _run(config, tenant, ("land", "bronze", "silver", "identity", "gold"), source)
 
 
 @app.command()
@@ -185,10 +185,15 @@ def sql(
     lake: Annotated[Path | None, typer.Option("--lake", help="Lake folder (instead of --config).")] = None,
     tenant: TenantOpt = None,
     fmt: Annotated[OutFormat, typer.Option("--format", "-f", help="table, csv or json.")] = OutFormat.table,
+    as_of: Annotated[str | None, typer.Option("--as-of", help="Silver and views as the lake held them at this record time (ISO 8601; no zone = UTC); no gold.")] = None,
+    valid_at: Annotated[str | None, typer.Option("--valid-at", help="Silver and views as valid at this time (the source's time), as known now or at --as-of.")] = None,
+    deidentified: Annotated[bool, typer.Option("--deidentified", help="Only Safe Harbor de-identified views.* and gold.* (no bronze, silver, meta); see docs/phi.md.")] = False,
 ) -> None:
     """Query the lake: bronze.*, silver.*, views.*, gold.*, meta.* are views.
 
     Example: medlake sql --lake ./medlake-demo/lake "select count(*) from silver.patient"
+    As of a time: medlake sql --as-of 2026-01-01T00:00:00Z "select count(*) from views.patient"
+    De-identified: medlake sql --deidentified "select zip3, count(*) from views.patient group by 1"
     """
     import csv
     import io
@@ -198,7 +203,16 @@ def sql(
 
     try:
         tl = _open_tenant_lake(config, lake, tenant)
-        con = connect(tl)
+        if deidentified:
+            from medlake.cli.deid import deidentified_connection
+
+            con = deidentified_connection(tl)
+        elif as_of or valid_at:
+            from medlake.lake.asof import connect_instants
+
+            con = connect_instants(tl, as_of, valid_at)
+        else:
+            con = connect(tl)
         cur = con.execute(query)
         columns = [d[0] for d in cur.description] if cur.description else []
         rows = cur.fetchall() if columns else []
@@ -270,6 +284,35 @@ app.command()(ack)
 from medlake.cli.inspect import inspect  # noqa: E402  (the command lives in its own module)
 
 app.command()(inspect)
+
+from medlake.cli.history import history  # noqa: E402  (the command lives in its own module)
+
+app.command()(history)
+
+from medlake.cli.identity import identity_app  # noqa: E402  (the command group lives in its own module)
+
+app.add_typer(identity_app, name="identity")
+
+from medlake.cli.deid import deid, phi_app  # noqa: E402  (the commands live in their own module)
+
+app.command()(deid)
+app.add_typer(phi_app, name="phi")
+
+from medlake.cli.match import match  # noqa: E402  (the command lives in its own module)
+
+app.command()(match)
+
+from medlake.cli.views import views_app  # noqa: E402  (the command group lives in its own module)
+
+app.add_typer(views_app, name="views")
+
+from medlake.cli.audit import audit_app  # noqa: E402  (the command group lives in its own module)
+
+app.add_typer(audit_app, name="audit")
+
+from medlake.cli.serve import serve  # noqa: E402  (the command lives in its own module)
+
+app.command()(serve)
 
 
 def main() -> None:

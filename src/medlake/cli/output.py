@@ -137,6 +137,27 @@ def summary_tables(summary: RunSummary) -> list[Table]:
         unmapped = sum(d.get("unmapped_segments", 0) for d in silver.details.values())
         if unmapped:
             t.add_row("(segments left in bronze, see meta.unmapped)", _fmt(unmapped))
+        adjusted = sum(d.get("time_adjusted", 0) for d in silver.details.values())
+        if adjusted:
+            t.add_row("(local times adjusted for DST, see meta.time_adjustments)", _fmt(adjusted))
+        added = sum(d.get("codings_added", 0) for d in silver.details.values())
+        if added:
+            t.add_row("(normalized codings added beside source codes)", _fmt(added))
+        late = sum(d.get("late_arrivals", 0) for d in silver.details.values())
+        if late:
+            t.add_row("(late arrivals kept in history, not current)", _fmt(late))
+        out.append(t)
+    identity = summary.stage("identity")
+    if identity and identity.details:
+        d = identity.details
+        t = Table(title="identity (master patient index)")
+        t.add_column("what")
+        t.add_column("count", justify="right")
+        t.add_row("silver patients matched", _fmt(d.get("records", 0)))
+        t.add_row("enterprise persons", _fmt(d.get("persons", 0)))
+        t.add_row("HL7 merges (A40 …) honoured", _fmt(d.get("a40_merges", 0)))
+        t.add_row("crosswalk rows changed this run", _fmt(d.get("crosswalk_changed", 0)))
+        t.add_row("pairs on the review list (medlake identity review)", _fmt(d.get("review_open", 0)))
         out.append(t)
     gold = summary.stage("gold")
     if gold:

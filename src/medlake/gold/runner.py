@@ -49,6 +49,8 @@ SOURCE_VIEWS: tuple[str, ...] = (
     "eob_adjustment",
     "payment",
     "claim_response_version",
+    "person",
+    "person_xref",
 )
 """Flat views the project reads (each must exist as a Delta table under `views_root`)."""
 

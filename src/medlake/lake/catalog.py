@@ -1,8 +1,10 @@
 """A DuckDB session over one tenant's lake: every table appears as a view.
 
 Schemas: `bronze.<source>__<kind>`, `silver.<resource>` (e.g. `silver.patient`,
-`silver.medication_request`), `silver.<resource>_history`, `views.<view>`, `gold.<mart>`,
-and `meta.runs`, `meta.manifest`, `meta.quarantine`, `meta.progress`, `meta.unmapped`, `meta.x12_balance`. Delta tables are read through
+`silver.medication_request`), `silver.<resource>_history`, `identity.<table>` (the master
+patient index: `identity.crosswalk`, `identity.events`, `identity.review`,
+`identity.overrides`), `views.<view>`, `gold.<mart>`,
+and `meta.runs`, `meta.manifest`, `meta.quarantine`, `meta.progress`, `meta.unmapped`, `meta.unmapped_codes`, `meta.x12_balance`, `meta.time_adjustments`, `meta.schemas`, `meta.schema_events`. Delta tables are read through
 `DeltaTable.to_pyarrow_dataset()`, so filters push down and no DuckDB extension is needed.
 """
 
@@ -73,7 +75,7 @@ def connect(lake: TenantLake, *, gold: bool = True) -> Any:
     from medlake.silver.schema import table_name
 
     con = duckdb_connect()
-    for schema in ("bronze", "silver", "views", "gold", "meta"):
+    for schema in ("bronze", "silver", "identity", "views", "gold", "meta"):
         con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
     opts = lake.delta_options()
     for name in _subdirs(lake, "bronze"):
@@ -82,9 +84,11 @@ def connect(lake: TenantLake, *, gold: bool = True) -> Any:
         _register(con, "silver", table_name(rtype), lake.silver(rtype), opts)
     for rtype in _subdirs(lake, "silver/history"):
         _register(con, "silver", f"{table_name(rtype)}_history", lake.history(rtype), opts)
+    for name in _subdirs(lake, "silver/identity"):
+        _register(con, "identity", name, lake.identity(name), opts)
     for name in _subdirs(lake, "silver/views"):
         _register(con, "views", name, lake.view(name), opts)
-    for name in ("runs", "manifest", "quarantine", "progress", "unmapped", "x12_balance"):
+    for name in ("runs", "manifest", "quarantine", "progress", "unmapped", "unmapped_codes", "x12_balance", "time_adjustments", "schemas", "schema_events"):
         _register(con, "meta", name, lake.meta(name), opts)
     if gold:
         attach_gold(con, lake)

@@ -50,6 +50,10 @@ class TenantLake:
     def history(self, resource_type: str) -> str:
         return self.uri(f"silver/history/{_safe(resource_type)}")
 
+    def identity(self, name: str) -> str:
+        """A master patient index table (`silver/identity/<name>`: crosswalk, events, …)."""
+        return self.uri(f"silver/identity/{_safe(name)}")
+
     def view(self, name: str) -> str:
         return self.uri(f"silver/views/{name}")
 

@@ -40,9 +40,14 @@ CURRENT_SCHEMA = pa.schema(
 HISTORY_SCHEMA = pa.schema(
     [
         *CURRENT_SCHEMA,
+        # record time: when this version was the lake's current version (valid_to null: it still is;
+        # valid_to = valid_from: never current, a late arrival). The names predate valid time.
         pa.field("valid_from", TS),
-        pa.field("valid_to", TS),  # null for the current version
+        pa.field("valid_to", TS),
         pa.field("reason", pa.string()),  # initial | correction | late_arrival | merge | delete
+        # valid time: when the source says this version became true (HL7 MSH-7, X12 BHT/GS date,
+        # FHIR meta.lastUpdated, else the object's landing time); null in rows written before it existed
+        pa.field("source_time", TS),
     ]
 )
 

@@ -20,7 +20,10 @@ from medlake.bronze.records import LINEAGE
 from medlake.config import ProjectConfig, SourceConfig, TenantConfig
 from medlake.lake import delta, quarantine
 from medlake.lake.paths import TenantLake
-from medlake.silver import progress, store
+from medlake.silver import progress, store, terminology, time_report
+from medlake.silver.mappings.local_time import collect_time_adjustments
+from medlake.silver.phi import labels as phi_labels
+from medlake.silver.source_time import fhir_time, record_times
 
 CHUNK_ROWS = 250_000
 
@@ -34,12 +37,19 @@ class SilverStats:
     unchanged: int = 0
     quarantined: int = 0
     unmapped_segments: int = 0
+    time_adjusted: int = 0
+    """Values whose local time was ambiguous or nonexistent (DST); see `meta.time_adjustments`."""
+    late_arrivals: int = 0
+    """Versions older (in valid time) than the current one: kept in history, not made current."""
+    codings_added: int = 0
+    """Normalized codings added beside source codings (ICD-10-CM from ICD-9, 11-digit NDC, maps)."""
     by_type: dict[str, int] = field(default_factory=dict)
 
     def add(self, s: store.StoreStats) -> None:
         self.inserted += s.inserted
         self.updated += s.updated
         self.unchanged += s.unchanged
+        self.late_arrivals += s.late_arrivals
         for k, v in s.by_type.items():
             self.by_type[k] = self.by_type.get(k, 0) + v
 
@@ -159,13 +169,21 @@ def _run_silver(
     for kind in mappers:
         done = progress.done(lake, "silver", source.name, kind)
         pending.extend(_pending_objects(lake, lake.bronze(source.name, kind), kind, done))
+    terms = terminology.terminology_context(project, tenant, source)  # concept maps validated here
     for kind, shas in _chunks(pending):
         table = _read(lake, lake.bronze(source.name, kind), shas)
-        records, problems = mappers[kind](table)
+        with collect_time_adjustments() as adjusted:
+            records, problems = mappers[kind](table)
+        time_report.record(lake, source.name, adjusted, batch_id)
+        stats.time_adjusted += sum(adjusted.values())
         stats.rows_in += table.num_rows
         stats.resources += len(records)
         stats.quarantined += len(problems)
         quarantine.write(lake, problems, batch_id)
+        codes = terminology.normalize(records, terms)
+        stats.codings_added += sum(codes.added.values())
+        terminology.record_unmapped(lake, source.name, codes.unmapped, batch_id)
+        phi_labels.apply(records)  # meta.security: outside the content hash
         stats.add(store.write(lake, tenant.name, records))
         progress.mark(lake, "silver", source.name, kind, shas, batch_id)
         if on_rows:
@@ -188,14 +206,21 @@ class _Mapped(Protocol):
 
 
 def _records(
-    resources: Sequence[_Mapped], source: str, system: str, lineage: tuple[list[str], list[str], list[int], list[str]]
+    resources: Sequence[_Mapped],
+    source: str,
+    system: str,
+    lineage: tuple[list[str], list[str], list[int], list[str]],
+    times: list[int | None] | None = None,
 ) -> list[store.SilverRecord]:
-    """Mapped resources as silver records, each pointing back to its bronze row."""
+    """Mapped resources as silver records, each pointing back to its bronze row and carrying
+    that row's valid time (`times`, from `source_time.record_times`)."""
     shas, names, idxs, batches = lineage
+    at = times or [None] * len(shas)
     return [
         store.SilverRecord(
             r.id, r.resource_type, r.resource, r.patient_id, source, system, r.source_id,
             shas[r.record_index], names[r.record_index], idxs[r.record_index], batches[r.record_index],
+            at[r.record_index],
         )
         for r in resources
     ]
@@ -226,7 +251,7 @@ def _map_delimited(
     data = table.drop([c for c in LINEAGE if c in table.column_names])
     out = map_rows(spec, kind, data, ctx)
     shas, names, idxs, batches = _lineage(table)
-    records = _records(out.resources, source.name, system, (shas, names, idxs, batches))
+    records = _records(out.resources, source.name, system, (shas, names, idxs, batches), record_times(table, "UTC"))
     problems = []
     for p in out.problems:
         row = data.slice(p.record_index, 1).to_pylist()[0]
@@ -254,6 +279,7 @@ def _map_fhir(table: pa.Table, tenant: TenantConfig, source: SourceConfig) -> tu
     for c in _FHIR_COLUMNS:
         col.setdefault(c, [None] * n)
     shas, names, batches = col["_object_sha256"], col["_object_name"], col["_batch_id"]
+    landed = record_times(table, "UTC")
     Record = store.SilverRecord
     start = 0
     while start < n:  # the rows come grouped by object
@@ -265,7 +291,10 @@ def _map_fhir(table: pa.Table, tenant: TenantConfig, source: SourceConfig) -> tu
         part = BronzeColumns(*(col[c][start:end] for c in _FHIR_COLUMNS[:7]))
         mapped, probs = map_object(part, ctx)
         records.extend(
-            Record(m.id, m.resource_type, m.resource, m.patient_id, source.name, system, m.source_id, sha, name, m.record_index, batch)
+            Record(
+                m.id, m.resource_type, m.resource, m.patient_id, source.name, system, m.source_id, sha, name, m.record_index,
+                batch, fhir_time(m.resource, landed[start]),
+            )
             for m in mapped
         )
         problems.extend(
@@ -296,7 +325,7 @@ def _map_hl7v2(
         if parsed.messages:
             messages.append((row, parsed.messages[0]))
     out = map_messages(messages, ctx)
-    records = _records(out.resources, source.name, system, (shas, names, idxs, batches))
+    records = _records(out.resources, source.name, system, (shas, names, idxs, batches), record_times(table, ctx.timezone))
     problems = [
         quarantine.Quarantined(
             source.name, "silver", shas[p.record_index], names[p.record_index], idxs[p.record_index],
@@ -335,7 +364,7 @@ def _map_x12(
         if found:
             sets.append((row, found[-1]))
     out = map_sets(sets, ctx)
-    records = _records(out.resources, source.name, system, (shas, names, idxs, batches))
+    records = _records(out.resources, source.name, system, (shas, names, idxs, batches), record_times(table, ctx.timezone))
     problems = [
         quarantine.Quarantined(
             source.name, "silver", shas[p.record_index], names[p.record_index], idxs[p.record_index],

@@ -4,6 +4,13 @@ A record whose content is unchanged is a no-op. A changed record becomes a new v
 history gets the new version (valid from now, reason) and the previous version is closed
 (valid_to), then current is updated. Every write is idempotent, so a run killed at any point
 can simply be run again: history rows are keyed on (id, version), current on id.
+
+History is bitemporal. `valid_from`/`valid_to` are record time: when the version was the lake's
+current one. `source_time` is valid time: when the source says the version became true
+(`SilverRecord.source_time_us`). A changed record whose valid time is earlier than the current
+version's is a late arrival: it gets the next version number and reason `late_arrival`, its
+record interval is empty (`valid_to = valid_from`: it never was current), and current keeps the
+newer version. History rows are only ever appended, apart from closing `valid_to`.
 """
 
 from __future__ import annotations
@@ -12,7 +19,7 @@ import hashlib
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple
 
 import orjson
@@ -38,6 +45,9 @@ class SilverRecord:
     object_name: str
     record_index: int
     batch_id: str
+    source_time_us: int | None = None
+    """Valid time: when the source says this version became true, in microseconds since the
+    Unix epoch (UTC). None: unknown, the version is ordered by arrival only."""
 
 
 @dataclass
@@ -45,6 +55,7 @@ class StoreStats:
     inserted: int = 0
     updated: int = 0
     unchanged: int = 0
+    late_arrivals: int = 0  # kept in history, not made current (counted apart from `updated`)
     by_type: dict[str, int] = field(default_factory=dict)
 
 
@@ -54,15 +65,18 @@ def content_hash(resource: dict[str, Any]) -> str:
     return hashlib.sha256(orjson.dumps(body)).hexdigest()
 
 
-def write(lake: TenantLake, tenant: str, records: Iterable[SilverRecord], reason: str = "correction") -> StoreStats:
-    """Upsert records (in arrival order) into current and history."""
+def write(
+    lake: TenantLake, tenant: str, records: Iterable[SilverRecord], reason: str = "correction", now: datetime | None = None
+) -> StoreStats:
+    """Upsert records (in arrival order) into current and history; `now` is the record time
+    (default: the clock; tests and backfills pass one)."""
     by_type: dict[str, list[SilverRecord]] = defaultdict(list)
     for r in records:
         by_type[r.resource_type].append(r)
     stats = StoreStats()
-    now = datetime.now(UTC)
+    stamp = _micros(now or datetime.now(UTC))
     for rtype, recs in sorted(by_type.items()):
-        _write_type(lake, tenant, rtype, recs, now, reason, stats)
+        _write_type(lake, tenant, rtype, recs, stamp, reason, stats)
     return stats
 
 
@@ -75,54 +89,70 @@ class _Version(NamedTuple):
     version: int
     content_hash: str
     json: str
-    previous: int | None
+    previous: int | None  # the current version this one supersedes (None: first, or late)
+    late: bool
+
+
+class _Head(NamedTuple):
+    """Where one id stands: its last version number, and its current version."""
+
+    last: int
+    version: int
+    content_hash: str
+    source_time: int | None
 
 
 def _versions(
     recs: list[SilverRecord],
-    current: dict[str, tuple[int, str]],
+    state: dict[str, _Head],
     stats: StoreStats,
     applied: set[tuple[str, str, int, str]] | frozenset[tuple[str, str, int, str]] = frozenset(),
 ) -> list[_Version]:
-    """New versions of the records, in arrival order; unchanged records are skipped.
+    """New versions of the records, in arrival order; unchanged records are skipped; a record
+    whose valid time is before its current version's becomes a late (never current) version.
 
     Hot path: the incoming resource dicts are owned by the batch, so `meta` is popped for the
     hash and put back instead of copying the resource.
     """
     out: list[_Version] = []
     dumps, sha256 = orjson.dumps, hashlib.sha256
-    inserted = updated = unchanged = 0
-    get = current.get
+    inserted = updated = unchanged = late_n = 0
+    get = state.get
     for r in recs:
         res = r.resource
         meta = res.pop("meta", None)
         body = dumps(res)  # mappers build keys in a fixed order, so the bytes are canonical
         h = sha256(body).hexdigest()
         prev = get(r.id)
-        if (prev is not None and prev[1] == h) or (applied and (r.id, r.object_sha256, r.record_index, h) in applied):
+        if (prev is not None and prev.content_hash == h) or (applied and (r.id, r.object_sha256, r.record_index, h) in applied):
             if meta is not None:
                 res["meta"] = meta
             unchanged += 1
             continue
+        t = r.source_time_us
+        late = prev is not None and t is not None and prev.source_time is not None and t < prev.source_time
         if prev is None:
             version, previous = 1, None
             inserted += 1
+        elif late:
+            version, previous = prev.last + 1, None
+            late_n += 1
         else:
-            previous = prev[0]
-            version = previous + 1
+            version, previous = prev.last + 1, prev.version
             updated += 1
         res["meta"] = meta = {**(meta or {}), "versionId": str(version)}
         text = body.decode()
         json = f'{text[:-1]},"meta":{dumps(meta).decode()}}}' if len(text) > 2 else f'{{"meta":{dumps(meta).decode()}}}'
-        out.append(_Version(r, version, h, json, previous))
-        current[r.id] = (version, h)
+        out.append(_Version(r, version, h, json, previous, late))
+        state[r.id] = prev._replace(last=version) if late and prev is not None else _Head(version, version, h, t)
     stats.inserted += inserted
     stats.updated += updated
     stats.unchanged += unchanged
+    stats.late_arrivals += late_n
     return out
 
 
-def _history_table(versions: list[_Version], tenant: str, rtype: str, now: datetime, reason: str) -> pa.Table:
+def _history_table(versions: list[_Version], tenant: str, rtype: str, now: int, reason: str) -> pa.Table:
     """History-schema rows of `versions`, built column by column. The current-schema rows
     are a selection of its columns (`_current`)."""
     n = len(versions)
@@ -147,8 +177,9 @@ def _history_table(versions: list[_Version], tenant: str, rtype: str, now: datet
         [r.record_index for r in recs],
         [r.batch_id for r in recs],
         stamp,
-        pa.nulls(n, TS),
-        ["initial" if v.version == 1 else reason for v in versions],
+        _late_valid_to(versions, now),
+        ["initial" if v.version == 1 else "late_arrival" if v.late else reason for v in versions],
+        pa.array([r.source_time_us for r in recs], pa.int64()).cast(TS),
     ]
     arrays = [c if isinstance(c, pa.Array) else pa.array(c, f.type) for c, f in zip(cols, HISTORY_SCHEMA, strict=True)]
     return pa.Table.from_arrays(arrays, schema=HISTORY_SCHEMA)
@@ -166,9 +197,25 @@ def _constant_str(value: str, n: int) -> pa.Array:
     return pa.repeat(pa.scalar(value, pa.string()), n)
 
 
-def _constant_ts(when: datetime, n: int) -> pa.Array:
-    micros = int(when.timestamp() * 1_000_000)
+def _constant_ts(micros: int, n: int) -> pa.Array:
     return pa.array([micros] * n, pa.int64()).cast(TS)
+
+
+def _late_valid_to(versions: list[_Version], now: int) -> pa.Array:
+    """Record-time end: open (null), except a late arrival's, which ends where it starts."""
+    if not any(v.late for v in versions):
+        return pa.nulls(len(versions), TS)
+    return pa.array([now if v.late else None for v in versions], pa.int64()).cast(TS)
+
+
+def _micros(when: datetime) -> int:
+    return (when - _EPOCH) // timedelta(microseconds=1)
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+_HISTORY_STATE = ["id", "version", "content_hash", "_object_sha256", "_record_index", "valid_from", "valid_to", "reason", "source_time"]
 
 
 @dataclass
@@ -176,29 +223,61 @@ class _History:
     """What history already holds for a batch's ids: the state an interrupted run left."""
 
     applied: set[tuple[str, str, int, str]] = field(default_factory=set)  # (id, object, record, hash)
-    latest: dict[str, tuple[int, str]] = field(default_factory=dict)  # id → (version, hash)
-    open_versions: dict[str, list[tuple[int, datetime]]] = field(default_factory=dict)  # valid_to null
-    versions: set[tuple[str, int]] = field(default_factory=set)
+    latest: dict[str, int] = field(default_factory=dict)  # id → last version number
+    head: dict[str, tuple[int, str]] = field(default_factory=dict)  # id → newest version not late
+    times: dict[tuple[str, int], int | None] = field(default_factory=dict)  # (id, version) → source_time
+    starts: dict[str, dict[int, int]] = field(default_factory=dict)  # id → version not late → valid_from
+    open_versions: dict[str, list[int]] = field(default_factory=dict)  # valid_to null
 
     @classmethod
     def read(cls, uri: str, lake: TenantLake, ids: list[str]) -> _History:
         h = cls()
-        cols = ["id", "version", "content_hash", "_object_sha256", "_record_index", "valid_from", "valid_to"]
-        t = _state(uri, lake, ids, cols)
+        t = _state(uri, lake, ids, _HISTORY_STATE)
         if t is None:
             return h
-        for i, v, c, sha, idx, vf, vt in zip(*(t.column(n).to_pylist() for n in cols), strict=True):
+        cols = [_column_list(t, n) for n in _HISTORY_STATE]
+        for i, v, c, sha, idx, vf, vt, why, st in zip(*cols, strict=True):
             h.applied.add((i, sha, idx, c))
-            h.versions.add((i, v))
-            if v > h.latest.get(i, (0, ""))[0]:
-                h.latest[i] = (v, c)
+            h.times[(i, v)] = st
+            if v > h.latest.get(i, 0):
+                h.latest[i] = v
+            if why == "late_arrival":
+                continue
+            h.starts.setdefault(i, {})[v] = vf
+            if v > h.head.get(i, (0, ""))[0]:
+                h.head[i] = (v, c)
             if vt is None:
-                h.open_versions.setdefault(i, []).append((v, vf))
+                h.open_versions.setdefault(i, []).append(v)
         return h
+
+    def state(self, current: dict[str, tuple[int, str]]) -> dict[str, _Head]:
+        """Each id's head: numbering continues after the last version anywhere, and the current
+        version is history's newest non-late one when current lags behind it (a killed run)."""
+        out: dict[str, _Head] = {}
+        for i in current.keys() | self.latest.keys():
+            last = max(self.latest.get(i, 0), current.get(i, (0, ""))[0])
+            cur = current.get(i)
+            head = self.head.get(i)
+            version, digest = head if head and (cur is None or head[0] > cur[0]) else cur or (0, "")
+            if version:
+                out[i] = _Head(last, version, digest, self.times.get((i, version)))
+        return out
+
+
+def _column_list(t: pa.Table, name: str) -> list[Any]:
+    """A column as Python values (timestamps as microseconds); all null when a table written
+    before the column existed lacks it."""
+    if name not in t.column_names:
+        return [None] * t.num_rows
+    col = t.column(name)
+    if pa.types.is_timestamp(col.type):
+        col = col.cast(pa.int64())
+    values: list[Any] = col.to_pylist()
+    return values
 
 
 def _write_type(
-    lake: TenantLake, tenant: str, rtype: str, recs: list[SilverRecord], now: datetime, reason: str, stats: StoreStats
+    lake: TenantLake, tenant: str, rtype: str, recs: list[SilverRecord], now: int, reason: str, stats: StoreStats
 ) -> None:
     """Apply one batch of one resource type.
 
@@ -216,22 +295,19 @@ def _write_type(
         current = {i: (v, h) for i, v, h in zip(*cols, strict=True)}
     existing = set(current)
     before = _History.read(hist_uri, lake, ids)
-    state = dict(current)
-    for i, (v, h) in before.latest.items():
-        if v > state.get(i, (0, ""))[0]:
-            state[i] = (v, h)
     # a record history already holds from the same object and record, with the same content, was
     # applied by an earlier (interrupted) run: replaying it must not add versions
-    versions = _versions(recs, state, stats, before.applied)
-    lagging = [i for i, (v, _) in before.latest.items() if v > current.get(i, (0, ""))[0]]
+    versions = _versions(recs, before.state(current), stats, before.applied)
+    lagging = [i for i, (v, _) in before.head.items() if v > current.get(i, (0, ""))[0]]
     if not versions and not lagging:
         return
-    newest: dict[str, int] = {}  # id → position of its newest version, ids in first-seen order
+    newest: dict[str, int] = {}  # id → position of its newest current version, ids in first-seen order
     for pos, ver in enumerate(versions):
-        newest[ver.rec.id] = pos
-    stats.by_type[rtype] = stats.by_type.get(rtype, 0) + len(newest)
+        if not ver.late:
+            newest[ver.rec.id] = pos
+    stats.by_type[rtype] = stats.by_type.get(rtype, 0) + len({v.rec.id for v in versions})
     hist = _history_table(versions, tenant, rtype, now, reason)
-    keep = pa.array([(v.rec.id, v.version) not in before.versions for v in versions], pa.bool_())
+    keep = pa.array([(v.rec.id, v.version) not in before.times for v in versions], pa.bool_())
     delta.append(hist_uri, hist.filter(keep), opts)
     _close_versions(hist_uri, before, versions, now, opts)
     delta.append(cur_uri, _current(hist, [i for k, i in newest.items() if k not in existing]), opts)
@@ -243,26 +319,26 @@ def _write_type(
         _repair_current(lake, cur_uri, hist_uri, repair, before, opts)
 
 
-def _close_versions(uri: str, before: _History, versions: list[_Version], now: datetime, opts: dict[str, str]) -> None:
-    """Set `valid_to` of every version that is no longer the newest (new ones, and any an
-    interrupted run left open)."""
-    closes: dict[tuple[str, int], datetime] = {}
+def _close_versions(uri: str, before: _History, versions: list[_Version], now: int, opts: dict[str, str]) -> None:
+    """Set `valid_to` of every version that is no longer current (those new versions
+    supersede, and any an interrupted run left open)."""
+    closes: dict[tuple[str, int], int] = {}
     for v in versions:
         if v.previous is not None:
             closes[(v.rec.id, v.previous)] = now
     for i, open_ in before.open_versions.items():
-        newest = before.latest[i][0]
-        starts = dict(open_)
-        for version, _ in open_:
-            if version < newest and (i, version) not in closes:
-                closes[(i, version)] = starts.get(version + 1) or now
+        starts = before.starts[i]
+        for version in open_:
+            later = [v for v in starts if v > version]
+            if later and (i, version) not in closes:
+                closes[(i, version)] = starts[min(later)]
     if not closes:
         return
     t = pa.table(
         {
             "id": [k[0] for k in closes],
             "version": pa.array([k[1] for k in closes], pa.int64()),
-            "valid_to": pa.array(list(closes.values()), TS),
+            "valid_to": pa.array(list(closes.values()), pa.int64()).cast(TS),
         }
     )
     delta.merge(uri, t, on=["id", "version"], insert=False, update_set={"valid_to": "s.valid_to"},
@@ -273,7 +349,7 @@ def _repair_current(lake: TenantLake, cur_uri: str, hist_uri: str, ids: list[str
     rows = _state(hist_uri, lake, ids, None)
     assert rows is not None
     newest = pa.array(
-        [before.latest[i][0] == v for i, v in zip(rows.column("id").to_pylist(), rows.column("version").to_pylist(), strict=True)],
+        [before.head[i][0] == v for i, v in zip(rows.column("id").to_pylist(), rows.column("version").to_pylist(), strict=True)],
         pa.bool_(),
     )
     fixed = rows.filter(newest).select(CURRENT_SCHEMA.names).cast(CURRENT_SCHEMA)

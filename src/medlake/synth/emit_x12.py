@@ -158,6 +158,7 @@ class ClaimsEmitter:
         self._waiting: dict[tuple[str, str], list[Remit]] = {}  # reversals chosen, not yet due
         self._ready: dict[tuple[str, str], list[Remit]] = {}  # reversals due in the next payment
         self._payee: dict[tuple[str, str], tuple[tuple[str, str], Claim]] = {}
+        self._sent_on: dict[str, date] = {}  # ICN → date of the 835 that paid it (reversals come later)
 
     # -- 837 ------------------------------------------------------------------------------
     def emit(self, history: PersonHistory, rng: random.Random, truth: TruthWriter) -> None:
@@ -245,8 +246,8 @@ class ClaimsEmitter:
         if not batch:
             return
         paid_on = max(r.claim.paid_date or r.claim.submitted for r in batch)
-        reversed_on = [r.claim.paid_date or r.claim.submitted for r in batch if r.sign < 0]
-        if reversed_on:  # a reversal comes at least two weeks after the original payment
+        reversed_on = [self._sent_on.get(r.icn, r.claim.paid_date or r.claim.submitted) for r in batch if r.sign < 0]
+        if reversed_on:  # a reversal comes at least two weeks after the 835 of the original payment
             paid_on = max(paid_on, max(reversed_on) + timedelta(days=14))
         self.payments += 1
         trace = f"EFT{self.payments:09d}"
@@ -265,6 +266,8 @@ class ClaimsEmitter:
             self.remits.write(seg)
         self.remits.write(ic.end_set())
         for r in batch:
+            if r.sign > 0:
+                self._sent_on[r.icn] = paid_on
             k = r.icn if r.sign > 0 else f"{r.icn}/22"
             truth.patient_record(r.reg, r.person_id, "835", rel, k, f"CLP07 {r.icn}" + (" CLP02 22" if r.sign < 0 else ""))
         self.clps += len(batch)

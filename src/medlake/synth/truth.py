@@ -4,6 +4,9 @@
 - `records.csv`  — `source,kind,file,record_key,person_id`: the true person behind every
   emitted record that identifies a patient (a patient row, a PID segment, a subscriber loop …).
 - `defects.csv`  — `defect,source,file,location,detail`: every injected defect and where it is.
+- `identities.csv` — `source,patient_key,person_id`: the true person behind each source
+  system's own patient number (`Registration.mrn`), once per (source, number, person). A
+  number shared by two persons (an injected defect) has two rows.
 
 `file` is always relative to OUT with `/` separators (`ehr/patients_1.txt`). `location` says
 where inside the file in the file's own terms (`line 12`, `MSH-10 LAB0000042`, `CLM01 C123`,
@@ -27,10 +30,11 @@ PERSON_COLUMNS: tuple[str, ...] = (
 )
 RECORD_COLUMNS: tuple[str, ...] = ("source", "kind", "file", "record_key", "person_id")
 DEFECT_COLUMNS: tuple[str, ...] = ("defect", "source", "file", "location", "detail")
+IDENTITY_COLUMNS: tuple[str, ...] = ("source", "patient_key", "person_id")
 
 
 class TruthWriter:
-    """Streams the three ground-truth CSVs into `out/truth/`."""
+    """Streams the ground-truth CSVs into `out/truth/`."""
 
     def __init__(self, out: Path) -> None:
         self.root = out
@@ -40,6 +44,8 @@ class TruthWriter:
         self._persons = self._open(folder / "persons.csv", PERSON_COLUMNS)
         self._records = self._open(folder / "records.csv", RECORD_COLUMNS)
         self._defects = self._open(folder / "defects.csv", DEFECT_COLUMNS)
+        self._identities = self._open(folder / "identities.csv", IDENTITY_COLUMNS)
+        self._seen_identities: set[tuple[str, str, str]] = set()
         self.persons = 0
         self.records: Counter[tuple[str, str]] = Counter()  # (source, kind) -> count
         self.defects: Counter[str] = Counter()  # defect -> count
@@ -81,6 +87,10 @@ class TruthWriter:
         """A patient-identifying record written from `reg`: the record row plus one defect row per
         identity variant the registration carries (`typo`, `nickname`, `dob_swap`, …)."""
         self.record(reg.source, kind, file, record_key, person_id)
+        identity = (reg.source, reg.mrn, person_id)
+        if identity not in self._seen_identities:
+            self._seen_identities.add(identity)
+            self._identities.row(identity)
         for v in reg.variants:
             self.defect(v, reg.source, file, location, f"{kind} {record_key} of {person_id}")
 

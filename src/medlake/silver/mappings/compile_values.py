@@ -43,8 +43,8 @@ from medlake.silver.mappings.values import (
     TIME_TYPES,
     VALUE_TYPES,
     ValueProblem,
+    convert_datetime,
     parse_date,
-    parse_datetime,
     to_boolean,
     to_decimal,
     to_integer,
@@ -279,7 +279,7 @@ class ValueCompiler:
         if vtype == "date":
             return lambda text: keep(text, parse_date(text, formats))
         instant = vtype == "instant"
-        return lambda text: keep(text, parse_datetime(text, zone, formats, instant))
+        return lambda text: convert_datetime(text, zone, formats, instant)
 
     def literal(
         self, value: Any, convert: Callable[[str], Any] | None, vtype: str, key: Key

@@ -16,13 +16,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime, timedelta, timezone
 from functools import lru_cache
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from medlake.formats.hl7v2 import Message, Segment, leaf
 from medlake.silver.ids import SOURCE_TAG_SYSTEM, silver_id
+from medlake.silver.mappings.local_time import Adjustment, report, to_utc, utc_text
+from medlake.silver.mappings.values import attach_shadows, original_text
 
 MESSAGE_TAG_SYSTEM = "https://medlake.dev/fhir/hl7v2-message"
 """`meta.tag` system naming the message (MSH-10, with MSH-9 as display) a resource came from."""
@@ -66,13 +67,22 @@ class Hl7ValueError(ValueError):
     """A value that does not convert; the message quotes it (for quarantine, never for logs)."""
 
 
-@lru_cache(maxsize=65536)
 def hl7_datetime(text: str, zone: str) -> str:
     """An HL7 TS/DTM (`YYYY[MM[DD[HH[MM[SS[.S]]]]]][±ZZZZ]`) as a FHIR dateTime.
 
-    With a time: a UTC instant `…Z` (no offset → local time in `zone`). Without: the date as
+    With a time: a UTC instant `…Z` (no offset → local time in `zone`, converted by
+    `local_time.to_utc`; an ambiguous or nonexistent one is reported). Without: the date as
     written, at its precision (`YYYY`, `YYYY-MM`, `YYYY-MM-DD`).
     """
+    value, adjustment = hl7_instant(text, zone)
+    report(adjustment)
+    return value
+
+
+@lru_cache(maxsize=65536)
+def hl7_instant(text: str, zone: str) -> tuple[str, Adjustment | None]:
+    """`hl7_datetime`'s value and the DST adjustment of its local time (None when none was
+    needed), cached and not reported: callers report."""
     m = _TS.match(text.strip())
     if m is None:
         raise Hl7ValueError(f"`{text}` is not an HL7 date/time (YYYYMMDD[HHMM[SS[.S]]][+/-ZZZZ])")
@@ -82,7 +92,7 @@ def hl7_datetime(text: str, zone: str) -> str:
             datetime(int(y), int(mo or 1), int(d or 1))
         except ValueError:
             raise Hl7ValueError(f"`{text}` is not a valid date") from None
-        return y + (f"-{mo}" if mo else "") + (f"-{d}" if d else "")
+        return y + (f"-{mo}" if mo else "") + (f"-{d}" if d else ""), None
     if mo is None or d is None:
         raise Hl7ValueError(f"`{text}` has a time but no full date")
     try:
@@ -92,14 +102,9 @@ def hl7_datetime(text: str, zone: str) -> str:
     if off:
         sign = 1 if off[0] == "+" else -1
         minutes = sign * (int(off[1:3]) * 60 + int(off[3:5]))
-        from datetime import timedelta, timezone
-
-        value = value.replace(tzinfo=timezone(timedelta(minutes=minutes)))
-    else:
-        value = value.replace(tzinfo=ZoneInfo(zone), fold=0)
-    out = value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S")
-    frac = (frac or "").rstrip("0")
-    return out + (f".{frac}" if frac else "") + "Z"
+        return utc_text(value.replace(tzinfo=timezone(timedelta(minutes=minutes))), frac or ""), None
+    local = to_utc(value, zone)
+    return utc_text(local.utc, frac or ""), local.adjustment
 
 
 def hl7_date(text: str) -> str:
@@ -195,6 +200,9 @@ class MessageMapper:
     _tags: list[dict[str, str]] | None = field(default=None, repr=False)
     _at: dict[tuple[str, str], int] = field(default_factory=dict, repr=False)
     """(type, id) → position in `resources`, so adding the same resource again replaces it."""
+    _adjusted: dict[str, dict[str, Any]] | None = field(default=None, repr=False)
+    """Converted value → its `_<element>` (original text + time adjustment), for the times of
+    this message that were ambiguous or nonexistent in the zone; `add` attaches them."""
 
     # -- ids and references ------------------------------------------------------------------
     def id_of(self, rtype: str, key: str) -> str:
@@ -224,6 +232,8 @@ class MessageMapper:
         A resource added twice in one message under the same key keeps the later body.
         """
         rid = self.id_of(rtype, key)
+        if self._adjusted:
+            attach_shadows(body, self._adjusted)
         resource: dict[str, Any] = {"resourceType": rtype, "id": rid, "meta": self.meta(), **body}
         if rtype == "Patient":
             pid: str | None = rid
@@ -276,10 +286,18 @@ class MessageMapper:
         if not text:
             return None
         try:
-            return hl7_datetime(text, self.ctx.timezone)
+            value, adjustment = hl7_instant(text, self.ctx.timezone)
         except Hl7ValueError as err:
             self.problem(seg, str(n), str(err))
             return None
+        if adjustment is not None:
+            report(adjustment)
+            shadow = original_text(text)
+            shadow["extension"].append(adjustment.extension())
+            if self._adjusted is None:
+                self._adjusted = {}
+            self._adjusted[value] = shadow
+        return value
 
     def date(self, seg: Segment, n: int) -> str | None:
         text = seg.get(n, 1)

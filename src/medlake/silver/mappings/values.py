@@ -11,10 +11,13 @@ Time rules (see docs/mapping-specs.md):
 - `datetime` → a UTC instant `YYYY-MM-DDThh:mm:ss[.fff]Z` when the source has a time; a
   partial date (`YYYY`, `YYYY-MM`, `YYYY-MM-DD`) is kept as it is, since it has no zone.
 - `instant` → like `datetime` but a time is required.
-- A time without an offset is local time in the source's zone. A local time in a
-  spring-forward gap does not exist: it is read with the offset before the change, which moves
-  it forward by the length of the gap (02:30 → 03:30). A local time that occurs twice
-  (fall-back) is read as the first occurrence (`fold=0`, the daylight-saving offset).
+- A time without an offset is local time in the source's zone, converted by
+  `medlake.silver.mappings.local_time.to_utc`: a local time in a spring-forward gap does not
+  exist and is read with the offset before the change, which moves it forward by the length of
+  the gap (02:30 → 03:30); a local time that occurs twice (fall-back) is read as the first
+  occurrence (`fold=0`, the daylight-saving offset). `convert_datetime` puts a
+  time-adjustment extension beside the original text of such a value, and every conversion
+  is reported to the open `collect_time_adjustments()` (the cache sits below the report).
 """
 
 from __future__ import annotations
@@ -25,6 +28,8 @@ from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from medlake.silver.mappings.local_time import Adjustment, report, to_utc, utc_text
 
 ORIGINAL_TEXT_URL = "https://medlake.dev/fhir/StructureDefinition/original-text"
 
@@ -84,6 +89,23 @@ class WithOriginal:
 def original_text(text: str) -> dict[str, Any]:
     """The FHIR primitive extension that keeps the source text of a converted value."""
     return {"extension": [{"url": ORIGINAL_TEXT_URL, "valueString": text}]}
+
+
+def attach_shadows(body: dict[str, Any], shadows: dict[str, dict[str, Any]]) -> None:
+    """Put `_<key>` beside each string of `body`, and of the objects inside it, that `shadows`
+    holds (converted value → its `_<element>` JSON): how the HL7 mappings keep the original
+    text of the times they had to adjust, without threading it through every mapping."""
+    for key, value in list(body.items()):
+        if type(value) is str:
+            shadow = shadows.get(value)
+            if shadow is not None and not key.startswith("_"):
+                body[f"_{key}"] = shadow
+        elif type(value) is dict:
+            attach_shadows(value, shadows)
+        elif type(value) is list:
+            for item in value:
+                if type(item) is dict:
+                    attach_shadows(item, shadows)
 
 
 def check_timezone(name: str) -> tzinfo:
@@ -213,13 +235,7 @@ def parse_date(text: str, formats: tuple[str, ...] = DEFAULT_FORMATS) -> str:
 
 
 @lru_cache(maxsize=65536)
-def parse_datetime(
-    text: str, zone: str, formats: tuple[str, ...] = DEFAULT_FORMATS, instant: bool = False
-) -> str:
-    """`text` as a FHIR dateTime (UTC `…Z` when it has a time) or, with `instant`, an instant.
-
-    A time without an offset is local time in `zone` (see the module docstring for DST).
-    """
+def _datetime(text: str, zone: str, formats: tuple[str, ...], instant: bool) -> tuple[str, Adjustment | None]:
     kind = "an instant" if instant else "a date-time"
     parsed = _parse(text.strip(), formats)
     if parsed is None:
@@ -227,12 +243,35 @@ def parse_datetime(
     if parsed.precision != "time":
         if instant:
             raise ValueProblem(f"`{text}` is not an instant (it has no time of day)")
-        return _date_text(parsed)
-    value = parsed.value
-    if not parsed.aware:
-        # fold=0: a gap time takes the offset before the change (moves forward), an
-        # ambiguous time takes its first occurrence.
-        value = value.replace(tzinfo=ZoneInfo(zone), fold=0)
-    utc = value.astimezone(UTC)
-    fraction = parsed.fraction.rstrip("0")
-    return utc.strftime("%Y-%m-%dT%H:%M:%S") + (f".{fraction}" if fraction else "") + "Z"
+        return _date_text(parsed), None
+    if parsed.aware:
+        return utc_text(parsed.value, parsed.fraction), None
+    local = to_utc(parsed.value, zone)
+    return utc_text(local.utc, parsed.fraction), local.adjustment
+
+
+def parse_datetime(
+    text: str, zone: str, formats: tuple[str, ...] = DEFAULT_FORMATS, instant: bool = False
+) -> str:
+    """`text` as a FHIR dateTime (UTC `…Z` when it has a time) or, with `instant`, an instant.
+
+    A time without an offset is local time in `zone` (see the module docstring for DST); an
+    adjusted one is reported to the open time-adjustment collector.
+    """
+    value, adjustment = _datetime(text, zone, formats, instant)
+    report(adjustment)
+    return value
+
+
+def convert_datetime(
+    text: str, zone: str, formats: tuple[str, ...] = DEFAULT_FORMATS, instant: bool = False
+) -> str | WithOriginal:
+    """`parse_datetime`, with the source text beside the value when it differs, and a
+    time-adjustment extension beside it when the local time was ambiguous or nonexistent."""
+    value, adjustment = _datetime(text, zone, formats, instant)
+    if adjustment is None:
+        return value if value == text else WithOriginal(value, original_text(text))
+    report(adjustment)
+    shadow = original_text(text)
+    shadow["extension"].append(adjustment.extension())
+    return WithOriginal(value, shadow)

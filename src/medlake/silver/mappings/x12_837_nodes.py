@@ -11,7 +11,7 @@ walks again and again, so nothing per segment is kept (not even `TransactionSet.
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from medlake.formats.x12 import Loop, Segment
 from medlake.silver.mappings.x12_common import SetMapper, X12ValueError, x12_date, x12_period
@@ -137,9 +137,9 @@ _date = lru_cache(maxsize=1 << 14)(x12_date)
 """Service dates repeat on every line: each is checked once."""
 
 
-def period(m: SetMapper, node: Node, element: str, qualifier: str | None, text: str | None) -> dict[str, str] | None:
+def period(m: SetMapper, node: Node, element: str, qualifier: str | None, text: str | None) -> dict[str, Any] | None:
     try:
-        return x12_period(qualifier, text)
+        return x12_period(qualifier, text, m.ctx.timezone)
     except X12ValueError as err:
         m.problem(node.loop, element, str(err))
         return None

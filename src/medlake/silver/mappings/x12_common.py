@@ -30,6 +30,8 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from medlake.silver.ids import SOURCE_TAG_SYSTEM, silver_id
+from medlake.silver.mappings.local_time import report, to_utc, utc_text
+from medlake.silver.mappings.values import original_text
 
 if TYPE_CHECKING:
     from medlake.formats.x12 import Loop, Segment, TransactionSet
@@ -92,10 +94,43 @@ def x12_date(text: str | None) -> str | None:
     return f"{text[:4]}-{text[4:6]}-{text[6:8]}"
 
 
-def x12_period(qualifier: str | None, text: str | None) -> dict[str, str] | None:
-    """A DTP date (D8) or range (RD8 `CCYYMMDD-CCYYMMDD`) as a FHIR Period."""
+def x12_datetime(text: str, zone: str) -> tuple[str, dict[str, Any]]:
+    """A DT date-time (`CCYYMMDDHHMM[SS]`, local time in `zone`) as a UTC instant and the
+    `_<element>` that keeps its text (and names the DST adjustment of an ambiguous or
+    nonexistent local time, which is reported; see `local_time`)."""
+    if len(text) not in (12, 14) or not text.isdigit():
+        raise X12ValueError(f"`{text}` is not a CCYYMMDDHHMM date-time")
+    try:
+        wall = datetime(int(text[:4]), int(text[4:6]), int(text[6:8]), int(text[8:10]), int(text[10:12]), int(text[12:14] or 0))
+    except ValueError:
+        raise X12ValueError(f"`{text}` is not a valid date-time") from None
+    local = to_utc(wall, zone)
+    shadow = original_text(text)
+    if local.adjustment is not None:
+        report(local.adjustment)
+        shadow["extension"].append(local.adjustment.extension())
+    return utc_text(local.utc), shadow
+
+
+def _datetime_period(qualifier: str, text: str, zone: str) -> dict[str, Any]:
+    """DT (`CCYYMMDDHHMM`) or RDT (`CCYYMMDDHHMM-CCYYMMDDHHMM`) as a Period of instants."""
+    start, _, end = text.partition("-")
+    first, first_text = x12_datetime(start, zone)
+    out: dict[str, Any] = {"start": first, "_start": first_text}
+    if qualifier == "DT":
+        out["end"], out["_end"] = first, first_text
+    elif end:
+        out["end"], out["_end"] = x12_datetime(end, zone)
+    return out
+
+
+def x12_period(qualifier: str | None, text: str | None, zone: str = "UTC") -> dict[str, Any] | None:
+    """A DTP date (D8), range (RD8 `CCYYMMDD-CCYYMMDD`), date-time (DT `CCYYMMDDHHMM`) or
+    date-time range (RDT) as a FHIR Period; date-times are local time in `zone`."""
     if not text:
         return None
+    if qualifier in ("DT", "RDT"):
+        return _datetime_period(qualifier, text, zone)
     if qualifier == "RD8" or "-" in text:
         start, _, end = text.partition("-")
         out = {"start": x12_date(start) or ""}
@@ -246,9 +281,9 @@ class SetMapper:
             self.problem(loop, element, str(err))
             return None
 
-    def period(self, loop: Loop | None, element: str, qualifier: str | None, text: str | None) -> dict[str, str] | None:
+    def period(self, loop: Loop | None, element: str, qualifier: str | None, text: str | None) -> dict[str, Any] | None:
         try:
-            return x12_period(qualifier, text)
+            return x12_period(qualifier, text, self.ctx.timezone)
         except X12ValueError as err:
             self.problem(loop, element, str(err))
             return None

@@ -54,6 +54,8 @@ VIEWS: tuple[str, ...] = (
     "eob_adjustment",
     "payment",
     "claim_response_version",
+    "person",
+    "person_xref",
 )
 """Names of the shipped flat views, in dependency-free order."""
 
@@ -78,7 +80,12 @@ _RESOURCE_TYPES: dict[str, str] = {
     "eob_adjustment": "ExplanationOfBenefit",
     "payment": "PaymentReconciliation",
     "claim_response_version": "ClaimResponse",
+    "person": "Person",
+    "person_xref": "Patient",
 }
+
+_ALSO_READS: dict[str, tuple[str, ...]] = {"person": ("patient",), "person_xref": ("person",)}
+"""Further `silver.<table>`s a view joins (the identity views read Patients and Persons)."""
 
 _HISTORY_VIEWS: frozenset[str] = frozenset(
     {"claim_version", "eob_version", "eob_adjustment", "claim_response_version"}
@@ -118,7 +125,7 @@ def required_tables(name: str) -> list[str]:
     `["claim_history"]` for a view over every version)."""
     _check_name(name)
     suffix = "_history" if name in _HISTORY_VIEWS else ""
-    return [table_name(_RESOURCE_TYPES[name]) + suffix]
+    return [table_name(_RESOURCE_TYPES[name]) + suffix, *_ALSO_READS.get(name, ())]
 
 
 def install_macros(con: duckdb.DuckDBPyConnection) -> None:

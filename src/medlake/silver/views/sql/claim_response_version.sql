@@ -5,7 +5,7 @@
 --   `<claim response id>@<version>`. valid_from / valid_to (when medlake stored a version) are
 --   left out: created (STC02) is the business date.
 -- columns:
---   id, claim_response_id, version, is_current (true for the highest version)
+--   id, claim_response_id, version, is_current (true for the version current in silver: a late arrival is a higher version that never became current)
 --   claim_id             identifier with system .../patient-control-number, else
 --                        request.identifier.value
 --   patient_id, source, source_system
@@ -18,7 +18,7 @@
 WITH src AS (
     SELECT
         id, version, patient_id, source, source_system, resource::JSON AS r,
-        version = max(version) OVER (PARTITION BY id) AS is_current
+        valid_to IS NULL AS is_current
     FROM silver.claim_response_history
 ),
 parts AS (

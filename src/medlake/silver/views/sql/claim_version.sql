@@ -4,7 +4,7 @@
 --   id is `<claim id>@<version>`. The history's valid_from / valid_to are when medlake stored
 --   a version, not business dates, so they are left out (created is the business date).
 -- columns:
---   id, claim_resource_id, version, is_current (true for the highest version)
+--   id, claim_resource_id, version, is_current (true for the version current in silver: a late arrival is a higher version that never became current)
 --   claim_id (CLM01), payer_claim_number (REF*F8), patient_id, source, source_system
 --   status, frequency (CLM05-3), claim_type
 --   created              DATE (BHT04 of the 837 that sent this version)
@@ -14,7 +14,7 @@
 WITH src AS (
     SELECT
         id, version, patient_id, source, source_system, resource::JSON AS r,
-        version = max(version) OVER (PARTITION BY id) AS is_current
+        valid_to IS NULL AS is_current
     FROM silver.claim_history
 ),
 parts AS (

@@ -20,7 +20,7 @@
 WITH src AS (
     SELECT
         id, version, patient_id, source, source_system, resource::JSON AS r,
-        version = max(version) OVER (PARTITION BY id) AS is_current
+        valid_to IS NULL AS is_current
     FROM silver.explanation_of_benefit_history
 ),
 heads AS (

@@ -5,7 +5,7 @@
 --   id is `<eob id>@<version>`. valid_from / valid_to (when medlake stored the version) are
 --   left out: payment_date and created are the business dates.
 -- columns:
---   id, eob_id, version, is_current (true for the highest version)
+--   id, eob_id, version, is_current (true for the version current in silver: a late arrival is a higher version that never became current)
 --   claim_id (CLP01), payer_claim_number (CLP07), patient_id, source, source_system
 --   status, claim_status_code (CLP02), outcome
 --   insurer_id, provider_id
@@ -15,7 +15,7 @@
 WITH src AS (
     SELECT
         id, version, patient_id, source, source_system, resource::JSON AS r,
-        version = max(version) OVER (PARTITION BY id) AS is_current
+        valid_to IS NULL AS is_current
     FROM silver.explanation_of_benefit_history
 ),
 parts AS (

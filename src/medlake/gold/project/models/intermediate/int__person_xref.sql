@@ -1,7 +1,8 @@
--- grain: one row per silver patient. The seam for identity resolution: person_id is the
--- patient id for now; the enterprise-person issue replaces this model with the MPI
--- crosswalk (patient_id -> enterprise_person_id) and every mart follows.
+-- grain: one row per silver patient: the enterprise person the master patient index linked it
+-- to (views.person_xref, from the golden Person resources of the identity stage). A patient
+-- no Person links yet is its own person (person_id = patient_id).
 select
     patient_id,
-    patient_id as person_id
-from {{ ref('stg__patient') }}
+    person_id,
+    assurance
+from {{ ref('stg__person_xref') }}

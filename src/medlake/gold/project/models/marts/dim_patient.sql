@@ -1,4 +1,4 @@
--- grain: one row per silver patient (person_id = patient_id until identity resolution).
+-- grain: one row per silver patient; person_id is its enterprise person (int__person_xref).
 select
     x.person_id,
     p.patient_id,
