@@ -94,6 +94,15 @@ class SourceConfig(_Frozen):
             "(any change quarantines the file until the policy changes). See docs/lake.md."
         ),
     )
+    ids: Literal["derive", "keep"] = Field(
+        "derive",
+        description=(
+            "FHIR sources: `derive` gives every resource a deterministic silver id (UUIDv5 of tenant, "
+            "system, type and its source id) and rewrites references to match; `keep` keeps each "
+            "resource's own `id` and every reference as they are, for resources that already carry "
+            "lake ids, such as the NDJSON files of a medlake `$export` (see docs/api.md)."
+        ),
+    )
 
     @field_validator("name")
     @classmethod
@@ -111,6 +120,8 @@ class SourceConfig(_Frozen):
     def _mapping_for_delimited(self) -> SourceConfig:
         if self.kind == "delimited" and not self.mapping:
             raise ValueError("delimited sources need `mapping` (a shipped spec name or a YAML path)")
+        if self.ids == "keep" and self.kind != "fhir":
+            raise ValueError("`ids: keep` is for FHIR sources only; other kinds always derive silver ids")
         return self
 
 
@@ -149,6 +160,11 @@ class TenantConfig(_Frozen):
     )
     identity: IdentityConfig = Field(
         default_factory=IdentityConfig, description="Patient matching: golden-record source ranking, thresholds."
+    )
+    views_dir: str | None = Field(
+        None,
+        description="Folder of this tenant's own ViewDefinition JSON files (one view each), relative to the config file; "
+        "a view here replaces a project `views_dir` view of the same name. See docs/views.md.",
     )
 
     @field_validator("name")
@@ -199,6 +215,78 @@ class TenantConfig(_Frozen):
         return source.system or f"urn:medlake:{self.name}:{source.name}"
 
 
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
+
+
+class ServeAuthConfig(_Frozen):
+    """How `medlake serve` checks bearer tokens (see docs/security.md). No secret sits here:
+    the HS256 secret is read from the environment variable `secret_env` when the server starts."""
+
+    issuer: str | None = Field(None, min_length=1, description="Required `iss` claim; unset accepts any issuer (not advised).")
+    audience: str = Field(min_length=1, description="Required `aud` claim: this server's base URL or id.")
+    algorithms: tuple[Literal["HS256", "RS256"], ...] = Field(
+        ("RS256",), description="Accepted signing algorithms: HS256, RS256 or both."
+    )
+    secret_env: str | None = Field(
+        None, description="HS256: the environment variable that holds the shared secret (at least 32 characters)."
+    )
+    public_key_file: str | None = Field(
+        None, description="RS256: the issuer's PEM public key; relative to the config file."
+    )
+    leeway_s: int = Field(30, ge=0, le=600, description="Clock skew allowed on `exp`, `nbf` and `iat`, seconds.")
+    tenant_claim: str = Field("tenant", min_length=1, description="The claim that names the one tenant a token is for.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_secret_in_file(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "secret" in data:
+            raise ValueError(
+                "a secret must not sit in the project file; put it in an environment variable and name "
+                "that in `secret_env` (e.g. `secret_env: MEDLAKE_JWT_SECRET`)"
+            )
+        return data
+
+    @field_validator("secret_env")
+    @classmethod
+    def _env_name(cls, v: str | None) -> str | None:
+        if v is not None and not _ENV_NAME.match(v):  # the value is never echoed: it may be the secret itself
+            raise ValueError("must be the name of an environment variable (letters, digits and `_`), not the secret itself")
+        return v
+
+    @model_validator(mode="after")
+    def _keys_for_algorithms(self) -> ServeAuthConfig:
+        algs = self.algorithms
+        if not algs:
+            raise ValueError("`algorithms` is empty; list HS256, RS256 or both")
+        if "HS256" in algs and self.secret_env is None:
+            raise ValueError("algorithm HS256 needs `secret_env`: the environment variable that holds the shared secret")
+        if "RS256" in algs and self.public_key_file is None:
+            raise ValueError("algorithm RS256 needs `public_key_file`: the issuer's PEM public key, relative to this file")
+        if self.secret_env is not None and "HS256" not in algs:
+            raise ValueError("`secret_env` is set but `algorithms` has no HS256; add HS256 or remove `secret_env`")
+        if self.public_key_file is not None and "RS256" not in algs:
+            raise ValueError("`public_key_file` is set but `algorithms` has no RS256; add RS256 or remove `public_key_file`")
+        return self
+
+
+class ServeConfig(_Frozen):
+    """The FHIR API (`medlake serve`): how callers authenticate."""
+
+    auth: ServeAuthConfig | None = Field(None, description="Bearer-token checks; required unless `allow_anonymous`.")
+    allow_anonymous: bool = Field(
+        False, description="Serve without tokens (every caller reads everything): development only."
+    )
+
+    @model_validator(mode="after")
+    def _one_mode(self) -> ServeConfig:
+        if self.allow_anonymous and self.auth is not None:
+            raise ValueError(
+                "`allow_anonymous: true` and `auth` exclude each other; remove `allow_anonymous` to require "
+                "tokens, or `auth` to serve without them (development only)"
+            )
+        return self
+
+
 class ProjectConfig(_Frozen):
     """The whole `medlake.yaml`."""
 
@@ -207,6 +295,12 @@ class ProjectConfig(_Frozen):
         default_factory=dict, description="Options for object storage (e.g. AWS_ENDPOINT_URL)."
     )
     tenants: tuple[TenantConfig, ...] = Field((), description="One entry per customer.")
+    views_dir: str | None = Field(
+        None,
+        description="Folder of ViewDefinition JSON files (one view each) every tenant materializes into "
+        "`silver/views/<name>`, relative to this file. See docs/views.md.",
+    )
+    serve: ServeConfig = Field(default_factory=ServeConfig, description="The FHIR API: authentication.")
     base_dir: str = Field(".", description="Set by the loader: the folder of the config file.", exclude=True)
 
     @model_validator(mode="after")

@@ -225,8 +225,9 @@ def _run_per_source(stage: str, project: ProjectConfig, tenant: TenantConfig, so
 def _gold(project: ProjectConfig, tenant: TenantConfig, sources: list[SourceConfig], lake: TenantLake,
           log: RunLog, rep: Reporter, result: StageResult) -> None:
     from medlake.gold.stage import build_gold
+    from medlake.silver.views.registry import tenant_views
 
-    build_gold(lake, log, rep, result.details)
+    build_gold(lake, log, rep, result.details, tenant_views(project, tenant.name))
 
 
 def _identity(project: ProjectConfig, tenant: TenantConfig, sources: list[SourceConfig], lake: TenantLake,

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 
 import pytest
 
 from medlake.serve.outcome import ApiError
 from medlake.serve.params import params_for
-from medlake.serve.query import build, date_range, reference_id
+from medlake.serve.query import build, date_range, folded_columns, reference_id
 
 
 @pytest.mark.parametrize(
@@ -71,7 +72,46 @@ def test_string_search_ignores_case_and_accents() -> None:
     where = build("Patient", [("family", "GARC")], params_for("Patient"))
     con = duckdb.connect()
     rows = [('{"name": [{"family": "García"}]}',), ('{"name": [{"family": "Gardner"}]}',), ('{"name": [{"given": ["Garcia"]}]}',)]
-    con.execute("CREATE TABLE t (resource VARCHAR)")
-    con.executemany("INSERT INTO t VALUES (?)", rows)
+    con.execute("CREATE TABLE raw (resource VARCHAR)")
+    con.executemany("INSERT INTO raw VALUES (?)", rows)
+    folded = "".join(f", {expr} AS {column}" for column, expr in folded_columns(params_for("Patient")))
+    con.execute(f"CREATE TABLE t AS SELECT *{folded} FROM raw")  # as the serving copy does
     found = con.execute(f"SELECT resource FROM t WHERE {where.sql()}", where.values).fetchall()
     assert found == [rows[0]]
+
+
+@pytest.mark.parametrize(
+    ("param", "value", "expected"),
+    [
+        ("family", "ló", ["lopez"]),  # starts-with, accents folded both ways
+        ("family", "nu", []),  # not the start of a value
+        ("family:contains", "nu", ["lopez"]),
+        ("given", "ann", ["lopez", "smith"]),  # a second given name starts with it
+        ("given", "ie", []),
+        ("given:contains", "ie", ["lopez"]),
+        ("name", "an", ["lopez", "smith"]),
+        ("name", "ol", ["smith"]),  # its text
+        ("given", "a\x1fann", []),  # a separator in the value never spans two values
+        ("family:exact", "López Núñez", ["lopez"]),
+        ("family:exact", "lópez núñez", []),
+    ],
+)
+def test_folded_name_columns_answer_like_the_json(param: str, value: str, expected: list[str]) -> None:
+    """The precomputed folded columns give the answers the JSON paths give."""
+    import duckdb
+
+    people = [
+        {"id": "lopez", "name": [{"family": "López Núñez", "given": ["Anna-Marie"]}]},
+        {"id": "smith", "name": [{"family": "Smith", "given": ["Zoe", "Annabel"], "text": "Olga Smith"}]},
+        {"id": "xi", "name": [{"text": "Xi"}]},
+        {"id": "nameless"},
+    ]
+    value = value.replace("\\x1f", "\x1f")
+    con = duckdb.connect()
+    con.execute("CREATE TABLE raw (resource VARCHAR)")
+    con.executemany("INSERT INTO raw VALUES (?)", [(json.dumps(p),) for p in people])
+    folded = "".join(f", {expr} AS {column}" for column, expr in folded_columns(params_for("Patient")))
+    con.execute(f"CREATE TABLE t AS SELECT *{folded} FROM raw")
+    where = build("Patient", [(param, value)], params_for("Patient"))
+    found = con.execute(f"SELECT resource FROM t WHERE {where.sql()} ORDER BY rowid", where.values).fetchall()
+    assert [json.loads(r)["id"] for (r,) in found] == expected

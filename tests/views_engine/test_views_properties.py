@@ -39,3 +39,24 @@ def test_for_each_and_or_null_match_an_independent_count(patients: list[dict[str
     assert inner == expected
     nulls = [r for r in outer if r not in expected]
     assert nulls == [{"id": p["id"], "i": 0, "family": None, "given": []} for p in patients if not p.get("name")]
+
+
+_BOUNDS_VIEW = {"resource": "Observation", "select": [{"column": [
+    {"name": "v", "path": "value.ofType(decimal)"}, {"name": "low", "path": "value.ofType(decimal).lowBoundary()"},
+    {"name": "high", "path": "value.ofType(decimal).highBoundary()"},
+    {"name": "d", "path": "effective.ofType(dateTime)"}, {"name": "d_low", "path": "effective.ofType(dateTime).lowBoundary()"},
+    {"name": "d_high", "path": "effective.ofType(dateTime).highBoundary()"}]}]}  # fmt: skip
+_dates = st.builds(lambda y, m, d, n: f"{y:04d}-{m:02d}-{d:02d}"[: (4, 7, 10)[n]],
+                   st.integers(1900, 2100), st.integers(1, 12), st.integers(1, 28), st.integers(0, 2))  # fmt: skip
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.floats(-1e6, 1e6, allow_nan=False) | st.integers(-10**6, 10**6), _dates)
+def test_boundaries_enclose_the_value_and_keep_its_prefix(value: float, date: str) -> None:
+    resource = {"resourceType": "Observation", "id": "o", "valueDecimal": value, "effectiveDateTime": date}
+    [row] = run_view(_BOUNDS_VIEW, [resource])
+    assert row["low"] <= value <= row["high"]  # equal only where the half-digit is below the float resolution
+    assert row["high"] - row["low"] <= 1.0 + 1e-9  # half a unit of the last written digit on each side
+    assert row["d_low"].startswith(date) and row["d_high"].startswith(date[:4])
+    assert row["d_low"] <= row["d_high"]
+    assert row["d_low"].endswith("T00:00:00.000+14:00") and row["d_high"].endswith("T23:59:59.999-12:00")

@@ -169,4 +169,11 @@ def summary_tables(summary: RunSummary) -> list[Table]:
         for k, v in gold.details.get("marts", {}).items():
             t.add_row(f"gold.{k}", _fmt(v))
         out.append(t)
+        rejected = gold.details.get("views_rejected", {})
+        if rejected:
+            r = Table(title="views not built (fix the file; the other views were built)")
+            r.add_column("problem")
+            for message in rejected.values():
+                r.add_row(str(message))
+            out.append(r)
     return out

@@ -12,10 +12,15 @@ from medlake.lake.runlog import RunLog
 
 if TYPE_CHECKING:
     from medlake.pipeline import Reporter
+    from medlake.silver.views.registry import UserViews
 
 
-def build_views(lake: TenantLake, log: RunLog, rep: Reporter, details: dict[str, Any]) -> None:
-    from medlake.silver.views import flat
+def build_views(
+    lake: TenantLake, log: RunLog, rep: Reporter, details: dict[str, Any], user: UserViews | None = None
+) -> None:
+    """The flat views (hand SQL), then the views compiled from ViewDefinitions: the shipped ones
+    without hand SQL and the tenant's own (`user`; bad ones are reported, not fatal)."""
+    from medlake.silver.views import flat, materialize, registry
 
     con = connect(lake, gold=False)
     flat.ensure_silver_tables(con)
@@ -27,12 +32,22 @@ def build_views(lake: TenantLake, log: RunLog, rep: Reporter, details: dict[str,
             delta.overwrite(lake.view(name), table, lake.delta_options())
             step.rows_out = views[name] = table.num_rows
         rep.advance()
+    compiled = {name: registry.shipped_view(name) for name in registry.COMPILED}
+    compiled.update(user.views if user is not None else {})
+    with log.step("views", None, "views (ViewDefinitions)") as step:
+        counts, failed = materialize.write_definition_views(con, lake, compiled, user.files if user else None)
+        step.rows_out = sum(counts.values())
     rep.finish()
     con.close()
-    details["views"] = views
+    details["views"] = {**views, **counts}
+    rejected = {**(user.rejected if user is not None else {}), **failed}
+    if rejected:
+        details["views_rejected"] = rejected
 
 
-def build_gold(lake: TenantLake, log: RunLog, rep: Reporter, details: dict[str, Any]) -> None:
+def build_gold(
+    lake: TenantLake, log: RunLog, rep: Reporter, details: dict[str, Any], user: UserViews | None = None
+) -> None:
     from medlake.gold.runner import run_gold
 
     if "://" in lake.root:
@@ -42,7 +57,7 @@ def build_gold(lake: TenantLake, log: RunLog, rep: Reporter, details: dict[str, 
             uri=lake.root,
         )
 
-    build_views(lake, log, rep, details)
+    build_views(lake, log, rep, details, user)
     rep.start("gold", "dbt build", None)
     with log.step("gold", None, "gold/gold.duckdb") as step:
         result = run_gold(lake.root, views_root=lake.uri("silver/views"))

@@ -9,7 +9,8 @@ the record time (history rows with `valid_from <= T < valid_to`, a late arrival 
 at a valid time V, the version with the latest valid time (`source_time`, else its record
 time) not after V, latest version first when equal, among the versions recorded by then.
 `silver.<type>_history` holds the versions recorded by then (a `valid_to` set later reads as
-null). `views.<view>` are the shipped flat views computed live from that silver, `bronze.*`
+null). `views.<view>` are the flat views and the compiled ViewDefinition views (shipped and
+user) computed live from that silver, `bronze.*`
 the rows landed by then. `meta.*` are as now, and gold is not attached (marts are built
 from the views of the present).
 """
@@ -56,7 +57,7 @@ def connect_bitemporal(lake: TenantLake, *, recorded_at: datetime | None = None,
     for name in _subdirs(lake, "bronze"):
         if _register(con, _RAW, f"bronze_{name}", lake.uri(f"bronze/{name}"), opts):
             con.execute(f'CREATE OR REPLACE VIEW bronze."{name}" AS SELECT * FROM {_RAW}."bronze_{name}" WHERE _landed_at <= {recorded}')
-    _live_views(con)
+    _live_views(con, lake)
     return con
 
 
@@ -117,9 +118,12 @@ def _valid_sql(raw: str, recorded: str, valid: str, columns: str) -> str:
     )
 
 
-def _live_views(con: Any) -> None:
-    """`views.<view>` computed from the session's silver instead of the stored tables."""
+def _live_views(con: Any, lake: TenantLake) -> None:
+    """`views.<view>` computed from the session's silver instead of the stored tables: the
+    flat views from their SQL, the compiled ones from the ViewDefinitions the lake recorded."""
     from medlake.silver.views import flat
+    from medlake.silver.views.materialize import definition_sql, stored_definitions
+    from medlake.silver.views.registry import VIEW_NAME
 
     flat.install_macros(con)
     flat.ensure_silver_tables(con)
@@ -129,3 +133,6 @@ def _live_views(con: Any) -> None:
             con.execute(f'DROP VIEW views."{name}"')
     for name in flat.VIEWS:
         con.execute(f'CREATE OR REPLACE VIEW views."{name}" AS {flat.view_sql(name)}')
+    for name, view in stored_definitions(lake).items():
+        if VIEW_NAME.match(name):
+            con.execute(f'CREATE OR REPLACE VIEW views."{name}" AS {definition_sql(con, view)}')

@@ -1,15 +1,21 @@
 """The FHIR R4 API over one tenant's silver layer (read-only).
 
-    app = create_app(project, "demo")                       # no auth: development only
-    app = create_app(project, "demo", auth=check, audit=log)  # how a deployment wires security
+    app = create_app(project, "acme")          # bearer tokens from the project's `serve.auth`
+    app = create_app(project, "acme", auth=check, audit=sink)  # explicit hooks override the config
 
 `auth(request, resource_type, interaction)` (interaction: `read`, `vread`, `history` or
 `search`) returns an `Access`: the caller (a principal, any object) and, for patient-context
 tokens, the one patient whose compartment it may see; or it raises (401/403) an exception the
-app has a handler for (`ApiError`, or register one, e.g. `medlake.serve.auth.auth_error_handler`).
+app has a handler for (`ApiError`, or `medlake.serve.auth.AuthError`, whose handler is always
+registered). Without `auth`, the project's `serve.auth` builds it (bearer JWTs checked for this
+tenant, then SMART scopes); with neither, every caller is anonymous and reads everything
+(development only; `medlake serve` refuses that unless `--no-auth` or `allow_anonymous`).
+
 `audit(request, principal, action, resource_type, count)` is called once per resource type for
-every response that carries resources. Both run in the request's worker thread. Without `auth`
-every caller is anonymous and may read everything. `/metadata` is public (FHIR).
+every response that carries resources, and for every search (count 0 when nothing matched).
+Without `audit`, each call appends an entry to the tenant's hash-chained `AuditLog`. A failing
+audit call fails the request (500): nothing is served unaudited. Both run in the request's
+worker thread. `/metadata` is public (FHIR).
 """
 
 
@@ -25,12 +31,23 @@ import orjson
 
 from medlake import __version__
 from medlake.config import ProjectConfig
+from medlake.errors import MedlakeError
+from medlake.lake.audit import AuditLog
 from medlake.lake.paths import TenantLake
-from medlake.serve import _web, query
+from medlake.serve import _web, bulk, query
 from medlake.serve import bundle as bundles
+from medlake.serve.auth import (
+    AuditWriter,
+    AuthConfig,
+    auth_config,
+    auth_error_handler,
+    request_principal,
+    require,
+)
 from medlake.serve.outcome import FHIR_JSON, ApiError, not_found, outcome
 from medlake.serve.params import params_for
 from medlake.serve.store import ResourceStore, referenced_ids
+from medlake.serve.viewrun import add_viewrun_routes
 
 log = logging.getLogger("medlake.serve")
 
@@ -55,12 +72,19 @@ class AuditSink(Protocol):
     def __call__(self, request: Any, principal: object, action: str, resource_type: str, count: int) -> None: ...
 
 
-def _no_auth(request: Any, resource_type: str, interaction: str) -> Access:
+def anonymous(request: Any, resource_type: str, interaction: str) -> Access:
+    """The authorizer of a server without authentication: everyone may read everything."""
     return Access()
 
 
-def _no_audit(request: Any, principal: object, action: str, resource_type: str, count: int) -> None:
-    return None
+def token_auth(config: AuthConfig, tenant: str) -> Authorizer:
+    """Bearer JWTs for `tenant` (401/403 as `AuthError`), then the SMART scopes of the interaction."""
+
+    def check(request: Any, resource_type: str, interaction: str) -> Access:
+        principal = request_principal(request, config, tenant)
+        return Access(principal, require(principal, resource_type, interaction))
+
+    return check
 
 
 def create_app(
@@ -71,9 +95,14 @@ def create_app(
     fastapi = _web.fastapi()
     project.tenant(tenant)  # a ConfigError naming the tenants when it is not one
     lake = TenantLake.open(project.lake_uri(), tenant, project.storage_options)
-    api = _Api(ResourceStore(lake, refresh_seconds), auth or _no_auth, audit or _no_audit)
-    if auth is None:
-        log.warning("FHIR API for tenant %s runs without authentication (development only)", tenant)
+    settings = project.serve.auth
+    if auth is None and settings is not None:
+        auth = token_auth(auth_config(settings, project.base_dir), tenant)
+    sink = audit or AuditWriter(AuditLog(lake))  # a lake the log cannot be kept in fails here, not per request
+    if auth is None or auth is anonymous:
+        log.warning("FHIR API for tenant %s runs WITHOUT authentication: every caller reads everything (development only)", tenant)
+    api = _Api(ResourceStore(lake, refresh_seconds), auth or anonymous, sink)
+
     @asynccontextmanager
     async def lifespan(app: Any) -> AsyncIterator[None]:
         yield
@@ -83,9 +112,35 @@ def create_app(
         title=f"medlake FHIR R4 API ({tenant})", version=__version__, docs_url=None, redoc_url=None, lifespan=lifespan
     )
     app.state.store = api.store
+    bulk.add_bulk_routes(app, api, lake)  # before `_routes`: its `/{rtype}` routes would take `/$export`
+    add_viewrun_routes(app, api, lake)  # before `_routes` too (serve/viewrun.py)
     _routes(app, api)
     _handlers(app)
+    auth_error_handler(app)
     return app
+
+
+ENV_CONFIG, ENV_TENANT, ENV_NO_AUTH = "MEDLAKE_SERVE_CONFIG", "MEDLAKE_SERVE_TENANT", "MEDLAKE_SERVE_NO_AUTH"
+"""How `medlake serve --workers N` tells each worker process what to serve."""
+
+
+def app_from_environment() -> Any:
+    """The app of one `medlake serve --workers N` process (uvicorn calls this factory in each
+    worker): the project file, tenant and `--no-auth` choice come from `MEDLAKE_SERVE_CONFIG`,
+    `MEDLAKE_SERVE_TENANT` and `MEDLAKE_SERVE_NO_AUTH`, which the command sets."""
+    import os
+
+    from medlake.config import load_config
+    from medlake.errors import ConfigError
+
+    missing = [name for name in (ENV_CONFIG, ENV_TENANT) if not os.environ.get(name)]
+    if missing:
+        raise ConfigError(f"{' and '.join(missing)} not set: start the server with `medlake serve --workers N`")
+    if not logging.getLogger().handlers:  # a spawned worker does not inherit the parent's logging set-up
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    project = load_config(os.environ[ENV_CONFIG])
+    no_auth = os.environ.get(ENV_NO_AUTH) == "1"
+    return create_app(project, os.environ[ENV_TENANT], auth=anonymous if no_auth else None)
 
 
 class _Api:
@@ -106,7 +161,19 @@ class _Api:
         for res in resources:
             counts[res["resourceType"]] = counts.get(res["resourceType"], 0) + 1
         for rtype, n in sorted(counts.items()):
-            self.audit(request, principal, action, rtype, n)
+            self._record(request, principal, action, rtype, n)
+
+    def _record(self, request: Any, principal: object, action: str, rtype: str, count: int) -> None:
+        """One audit call; when it fails the request fails (500) and nothing is served unaudited."""
+        try:
+            self.audit(request, principal, action, rtype, count)
+        except ApiError:
+            raise
+        except Exception as e:
+            log.error("audit write failed (%s %s, %d resources), response withheld: %s", action, rtype, count, _why(e))
+            raise ApiError(
+                500, "exception", "the access could not be written to the audit log, so nothing was returned; the error is in the server's log"
+            ) from None
 
     def metadata(self, request: Any) -> dict[str, Any]:
         return bundles.capability(self.store.types, self.started, __version__)
@@ -150,6 +217,8 @@ class _Api:
         included = self._included(request, rtype, matches, items)
         next_url = _page_url(request, items, bundles.encode_cursor(last)) if last else None
         self._deliver(request, access.principal, "search", matches + included)
+        if not matches and not included:  # the query and its total say something too
+            self._record(request, access.principal, "search", rtype, 0)
         return bundles.searchset(_base(request), str(request.url), next_url, total, matches, included)
 
     def everything(self, request: Any, rid: str) -> dict[str, Any]:
@@ -201,6 +270,15 @@ class _Api:
         bound = self.auth(request, source, "search").patient
         where = query.within(query.build(source, [(name, ",".join(ids))], params_for(source)), bound)
         return self.store.matching(source, where, MAX_INCLUDED)
+
+
+def _why(e: Exception) -> str:
+    """An error for the log: its type and our own message or errno, never request values."""
+    if isinstance(e, MedlakeError):
+        return f"{type(e).__name__}: {e.message}"
+    if isinstance(e, OSError):
+        return f"{type(e).__name__} errno {e.errno}"
+    return type(e).__name__
 
 
 def _bad_include(param: str, value: str, options: list[str]) -> ApiError:
@@ -268,14 +346,35 @@ def _routes(app: Any, api: _Api) -> None:
         app.add_api_route(path, handler, methods=["GET"])
 
 
+class _RequestLog:
+    """Logs `METHOD /path -> status` per request: the path only, as query strings carry PHI
+    (name=, birthdate=). Plain ASGI: Starlette's `BaseHTTPMiddleware` costs a task and a
+    stream per request, which showed in the latency under load."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        status = [500]
+
+        async def sending(message: dict[str, Any]) -> None:
+            if message["type"] == "http.response.start":
+                status[0] = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, sending)
+        finally:
+            if log.isEnabledFor(logging.INFO):
+                log.info("%s %s -> %d", scope["method"], scope["path"], status[0])
+
+
 def _handlers(app: Any) -> None:
     from starlette.exceptions import HTTPException
 
-    async def log_requests(request: Any, call_next: Any) -> Any:
-        response = await call_next(request)
-        # the path only: query strings carry PHI (name=, birthdate=) and are never logged
-        log.info("%s %s -> %d", request.method, request.url.path, response.status_code)
-        return response
 
     async def api_error(request: Any, exc: ApiError) -> Any:
         return _fhir(outcome(exc.code, exc.message), exc.status)
@@ -288,7 +387,7 @@ def _handlers(app: Any) -> None:
         log.error("%s %s failed: %s", request.method, request.url.path, type(exc).__name__)
         return _fhir(outcome("exception", "the server failed to answer; the error is in its log"), 500)
 
-    app.middleware("http")(log_requests)
+    app.add_middleware(_RequestLog)
     app.add_exception_handler(ApiError, api_error)
     app.add_exception_handler(HTTPException, http_error)
     app.add_exception_handler(Exception, crash)

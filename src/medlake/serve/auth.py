@@ -9,11 +9,17 @@ Every failure is an `AuthError` with the HTTP status, a short code, a sentence f
 OperationOutcome, and the `WWW-Authenticate` header. Messages carry claim names and
 tenants, never token bytes or data. PyJWT is imported only when a token is checked, and
 FastAPI only by `bearer_principal`.
+
+A project's `serve.auth` section (`medlake.config.ServeAuthConfig`) becomes an `AuthConfig`
+through `auth_config`, which reads the HS256 secret from its environment variable and checks
+the RS256 key file. `AuditWriter` is the API's audit sink: one `audit_event` per access,
+appended to the tenant's `AuditLog`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import os
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -21,8 +27,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 
-from medlake.errors import MedlakeError, MissingExtraError, Terminal
-from medlake.lake.audit import AuditEvent, Query, safe_id
+from medlake.config import ServeAuthConfig
+from medlake.errors import ConfigError, MedlakeError, MissingExtraError, Terminal
+from medlake.lake.audit import AuditEvent, AuditLog, Query, safe_id
 from medlake.serve.scopes import Scope, granting, parse_scopes
 
 Algorithm = Literal["HS256", "RS256"]
@@ -91,7 +98,8 @@ class AuthError(MedlakeError, Terminal):
         """The `WWW-Authenticate` header value (RFC 6750 section 3)."""
         if self.code == "missing-token":
             return 'Bearer realm="medlake"'
-        error = "insufficient_scope" if self.code == "insufficient-scope" else "invalid_token"
+        # RFC 6750: a 403 (a scope or tenant the token does not grant) is `insufficient_scope`
+        error = "insufficient_scope" if self.status == 403 else "invalid_token"
         text = self.message.replace('"', "'").replace("\\", "/")
         return f'Bearer realm="medlake", error="{error}", error_description="{text}"'
 
@@ -271,3 +279,111 @@ def auth_error_handler(app: Any) -> None:
         )
 
     app.add_exception_handler(AuthError, handle)
+
+
+def auth_config(settings: ServeAuthConfig, base_dir: str | Path, environ: Mapping[str, str] | None = None) -> AuthConfig:
+    """The `AuthConfig` of a project's `serve.auth`: the HS256 secret read from the environment
+    variable `secret_env` names, the RS256 key file resolved against the project folder and
+    checked to be a PEM public key. Raises `ConfigError` naming the key."""
+    env = os.environ if environ is None else environ
+    secret: str | None = None
+    if settings.secret_env is not None:
+        name = settings.secret_env
+        secret = env.get(name, "")
+        if not secret:
+            raise ConfigError(
+                f"`serve.auth.secret_env`: the environment variable `{name}` is not set; export the HS256 "
+                "shared secret (at least 32 characters) in it before starting the server",
+                key="serve.auth.secret_env",
+            )
+        if len(secret) < 32:
+            raise ConfigError(
+                f"`serve.auth.secret_env`: the secret in `{name}` is shorter than 32 characters; "
+                "HS256 needs at least 32 (make one with `openssl rand -hex 32`)",
+                key="serve.auth.secret_env",
+            )
+    key_file: Path | None = None
+    if settings.public_key_file is not None:
+        key_file = (Path(base_dir) / settings.public_key_file).resolve()
+        _check_public_key(key_file)
+    return AuthConfig(
+        issuer=settings.issuer,
+        audience=settings.audience,
+        algorithms=settings.algorithms,
+        secret=SecretStr(secret) if secret is not None else None,
+        public_key_file=key_file,
+        leeway_s=settings.leeway_s,
+        tenant_claim=settings.tenant_claim,
+    )
+
+
+def _check_public_key(path: Path) -> None:
+    key = "serve.auth.public_key_file"
+    if not path.is_file():
+        raise ConfigError(f"`{key}`: {path} does not exist; point it at the issuer's PEM public key", key=key, file=str(path))
+    data = path.read_bytes()
+    if b"PRIVATE KEY" in data:
+        raise ConfigError(
+            f"`{key}`: {path} holds a private key; give the server only the issuer's public key "
+            "(`openssl rsa -in private.pem -pubout -out public.pem`)",
+            key=key,
+            file=str(path),
+        )
+    try:
+        from cryptography.hazmat.primitives.asymmetric import rsa
+        from cryptography.hazmat.primitives.serialization import load_pem_public_key
+    except ImportError:
+        raise MissingExtraError("cryptography", "serve") from None
+    try:
+        public = load_pem_public_key(data)
+    except ValueError:
+        public = None
+    if not isinstance(public, rsa.RSAPublicKey):
+        raise ConfigError(
+            f"`{key}`: {path} is not an RSA public key in PEM form (`-----BEGIN PUBLIC KEY-----`)", key=key, file=str(path)
+        )
+
+
+_PRINCIPAL = "medlake.principal"
+
+
+def request_principal(request: Any, config: AuthConfig, tenant: str) -> Principal:
+    """The `Principal` of a request's bearer token, checked once per request (kept in its scope)."""
+    found = request.scope.get(_PRINCIPAL)
+    if isinstance(found, Principal):
+        return found
+    principal = authenticate(request.headers.get("authorization"), config, tenant)
+    request.scope[_PRINCIPAL] = principal
+    return principal
+
+
+ANONYMOUS = "anonymous"
+
+
+def request_query(request: Any) -> dict[str, list[str]]:
+    """What a request asked for, for the audit log's keyed `query_hash`: its path (under `@path`)
+    and every query parameter with its values. Hashed before it is stored, never kept."""
+    query: dict[str, list[str]] = {"@path": [str(request.url.path)]}
+    for name, value in request.query_params.multi_items():
+        query.setdefault(name, []).append(value)
+    return query
+
+
+class AuditWriter:
+    """The API's audit sink: appends one entry per (request, resource type) to the tenant's log.
+
+    The caller is a `Principal` (a bearer token), or any other object from a custom authorizer
+    (its `str` is the `who`, hashed unless it is a plain id), or None: `anonymous`.
+    """
+
+    def __init__(self, log: AuditLog) -> None:
+        self.log = log
+
+    def __call__(self, request: Any, principal: object, action: str, resource_type: str, count: int) -> None:
+        query = request_query(request)
+        if isinstance(principal, Principal):
+            event = audit_event(principal, action, resource_type, count, query)
+        else:
+            who = ANONYMOUS if principal is None else safe_id(str(principal)) or ANONYMOUS
+            event = AuditEvent(who=who, action=action, resource_type=resource_type, count=count, query=query)
+        self.log.append(event)

@@ -11,6 +11,8 @@ from medlake.serve.store import StoredVersion
 from medlake.silver.history import iso
 
 EVERYTHING = "http://hl7.org/fhir/OperationDefinition/Patient-everything"
+BULK = "http://hl7.org/fhir/uv/bulkdata/OperationDefinition"  # Bulk Data $export at three levels (serve/bulk.py)
+VIEW_RUN = "http://sql-on-fhir.org/OperationDefinition/$viewdefinition-run"  # SQL-on-FHIR v2 (serve/viewrun.py)
 
 
 def encode_cursor(last_id: str) -> str:
@@ -84,8 +86,11 @@ def capability(types: list[str], date: str, software_version: str) -> dict[str, 
         if rev:
             item["searchRevInclude"] = rev
         if rtype == "Patient":
-            item["operation"] = [{"name": "everything", "definition": EVERYTHING}]
+            item["operation"] = [{"name": "everything", "definition": EVERYTHING}, {"name": "export", "definition": f"{BULK}/patient-export"}]
+        if rtype == "Group":
+            item["operation"] = [{"name": "export", "definition": f"{BULK}/group-export"}]
         resources.append(item)
+    view_run = {"name": "viewdefinition-run", "definition": VIEW_RUN}  # system level: the R4 form
     return {
         "resourceType": "CapabilityStatement",
         "status": "active",
@@ -95,5 +100,6 @@ def capability(types: list[str], date: str, software_version: str) -> dict[str, 
         "implementation": {"description": "medlake FHIR R4 API over the silver layer (read-only)"},
         "fhirVersion": "4.0.1",
         "format": ["application/fhir+json", "json"],
-        "rest": [{"mode": "server", "resource": resources}],
+        "instantiates": ["http://hl7.org/fhir/uv/bulkdata/CapabilityStatement/bulk-data"],
+        "rest": [{"mode": "server", "resource": resources, "operation": [{"name": "export", "definition": f"{BULK}/export"}, view_run]}],
     }

@@ -24,6 +24,7 @@ class SearchParam:
     shape: TokenShape = "code"  # token parameters only
     targets: tuple[str, ...] = ()  # reference parameters: the types referred to
     doc: str = ""
+    folded: bool = False  # string parameters: the serving copy keeps their values case- and accent-folded
 
 
 @dataclass(frozen=True)
@@ -41,9 +42,9 @@ _COMMON = (
 )
 
 _PATIENT = (
-    SearchParam("name", "string", ("$.name[*].family", "$.name[*].given[*]", "$.name[*].text"), doc="any part of a name, starts-with"),
-    SearchParam("family", "string", ("$.name[*].family",)),
-    SearchParam("given", "string", ("$.name[*].given[*]",)),
+    SearchParam("name", "string", ("$.name[*].family", "$.name[*].given[*]", "$.name[*].text"), doc="any part of a name, starts-with", folded=True),
+    SearchParam("family", "string", ("$.name[*].family",), folded=True),
+    SearchParam("given", "string", ("$.name[*].given[*]",), folded=True),
     SearchParam("birthdate", "date", ("$.birthDate",)),
     SearchParam("gender", "token", ("$.gender",)),
 )

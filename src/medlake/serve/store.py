@@ -55,8 +55,7 @@ class ResourceStore:
                 self._synced = time.monotonic()
             cur = self._cache.con.cursor()
         try:
-            cur.execute("SET TimeZone = 'UTC'")
-            yield cur
+            yield cur  # in UTC: the cache sets the time zone globally
         finally:
             cur.close()
 

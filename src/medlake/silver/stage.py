@@ -271,7 +271,7 @@ def _map_fhir(table: pa.Table, tenant: TenantConfig, source: SourceConfig) -> tu
     from medlake.silver.mappings.fhir_passthrough import BronzeColumns, FhirContext, map_object
 
     system = tenant.system_of(source)
-    ctx = FhirContext(tenant.name, source.name, system)
+    ctx = FhirContext(tenant.name, source.name, system, keep_ids=source.ids == "keep")
     records: list[store.SilverRecord] = []
     problems: list[quarantine.Quarantined] = []
     n = table.num_rows

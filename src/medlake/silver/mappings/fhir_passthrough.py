@@ -8,6 +8,7 @@ left as it was, so nothing is lost and the dangling link is visible.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -24,6 +25,7 @@ class FhirContext:
     tenant: str
     source: str
     system: str
+    keep_ids: bool = False  # source `ids: keep`: resource ids and references stay as they are
 
 
 @dataclass(slots=True)
@@ -64,13 +66,15 @@ def map_object(rows: BronzeColumns, ctx: FhirContext) -> tuple[list[PassedResour
     """
     from medlake.formats.fhir import ReferenceIndex, key_of, rewrite_reference_text
 
+    if ctx.keep_ids:
+        return _keep_ids(rows, ctx)
     types, ids = _types_and_ids(rows)
     index = ReferenceIndex.from_columns(types, ids, rows.full_url, rows.if_none_exist, rows.resource)
     out: list[PassedResource] = []
     problems: list[PassProblem] = []
     rewrite, dangling = _rewriter(index, ctx)
     cache: dict[str, str] = {}
-    tenant, system, source = ctx.tenant, ctx.system, ctx.source
+    tenant, system = ctx.tenant, ctx.system
     loads = orjson.loads
     for rtype, rid, url, ine, entry_index, text, rec in zip(
         types, ids, rows.full_url, rows.if_none_exist, rows.entry_index, rows.resource, rows.record_index, strict=True
@@ -90,17 +94,46 @@ def map_object(rows: BronzeColumns, ctx: FhirContext) -> tuple[list[PassedResour
             dangling.clear()
         sid = silver_id(tenant, system, rtype, key)
         resource["id"] = sid
-        meta = resource.get("meta") or {}
-        tags = meta.get("tag", []) if isinstance(meta, dict) else None
-        if not isinstance(tags, list) or not all(isinstance(t, dict) for t in tags):
-            problems.append(PassProblem(rec, f"entry {entry_index} ({rtype})", "`meta` is not a FHIR Meta (an object whose `tag` is a list of Codings)"))
+        if not _stamp(resource, ctx):
+            problems.append(PassProblem(rec, f"entry {entry_index} ({rtype})", _BAD_META))
             continue
-        meta = dict(meta)
-        meta["source"] = system
-        tags = [t for t in tags if t.get("system") != SOURCE_TAG_SYSTEM]
-        meta["tag"] = [*tags, {"system": SOURCE_TAG_SYSTEM, "code": source}]
-        resource["meta"] = meta
         out.append(PassedResource(rtype, key, sid, resource, rec, _patient_of(rtype, sid, resource)))
+    return out, problems
+
+
+_BAD_META = "`meta` is not a FHIR Meta (an object whose `tag` is a list of Codings)"
+_FHIR_ID = re.compile(r"^[A-Za-z0-9\-.]{1,64}$")
+
+
+def _stamp(resource: dict[str, Any], ctx: FhirContext) -> bool:
+    """Name the source in `meta.source` and the source tag; False when `meta` is malformed."""
+    meta = resource.get("meta") or {}
+    tags = meta.get("tag", []) if isinstance(meta, dict) else None
+    if not isinstance(tags, list) or not all(isinstance(t, dict) for t in tags):
+        return False
+    meta = dict(meta)
+    meta["source"] = ctx.system
+    tags = [t for t in tags if t.get("system") != SOURCE_TAG_SYSTEM]
+    meta["tag"] = [*tags, {"system": SOURCE_TAG_SYSTEM, "code": ctx.source}]
+    resource["meta"] = meta
+    return True
+
+
+def _keep_ids(rows: BronzeColumns, ctx: FhirContext) -> tuple[list[PassedResource], list[PassProblem]]:
+    """`ids: keep`: each resource keeps its `id` and its references (they already are lake ids)."""
+    out: list[PassedResource] = []
+    problems: list[PassProblem] = []
+    for text, entry_index, rec in zip(rows.resource, rows.entry_index, rows.record_index, strict=True):
+        resource: dict[str, Any] = orjson.loads(text)
+        rtype, rid = resource.get("resourceType"), resource.get("id")
+        where = f"entry {entry_index} ({rtype})"
+        if not isinstance(rid, str) or not _FHIR_ID.match(rid):
+            problems.append(PassProblem(rec, where, "`ids: keep` needs an `id` on every resource (1-64 letters, digits, `-` or `.`); this one has none or a malformed one"))
+            continue
+        if not _stamp(resource, ctx):
+            problems.append(PassProblem(rec, where, _BAD_META))
+            continue
+        out.append(PassedResource(str(rtype), rid, rid, resource, rec, _patient_of(str(rtype), rid, resource)))
     return out, problems
 
 

@@ -7,7 +7,7 @@ operator needs them. Where the Python evaluator raises (a collection where one v
 needed), the SQL calls `error('medlake: …')`, which `run_view_sql` turns back into a
 `ViewDefinitionError`.
 
-Not compiled (raise `ViewCompileError`): `lowBoundary()` / `highBoundary()`.
+`lowBoundary()` / `highBoundary()` compile in `compile_boundary`.
 """
 
 from __future__ import annotations
@@ -53,7 +53,7 @@ def sql_error(message: str) -> str:
 
 def json_literal(value: Any) -> str:
     """A Python JSON value as a SQL `JSON` literal."""
-    return f"CAST({quote(json.dumps(value))} AS JSON)"
+    return f"CAST({quote(json.dumps(value, ensure_ascii=False))} AS JSON)"
 
 
 @dataclass(frozen=True)
@@ -63,28 +63,59 @@ class Scope:
     resource: str
     row_index: str
     constants: dict[str, Any]
+    focus_type: str | None = None
+    """The temporal type `ofType()` gave the focus's strings (for lowBoundary/highBoundary), if any."""
 
 
 class FhirPathCompiler:
     """Compiles FHIRPath nodes; one instance per view so lambda variable names never clash."""
 
-    def __init__(self, resource: str = "resource") -> None:
+    def __init__(self, resource: str = "_json", source: str = "resource") -> None:
         self._ids = count(1)
         self.resource = resource
-        self.top_keys: dict[str, int] = {}
-        """Keys of the resource read by the compiled SQL: extracted once per row as `_top[i]`."""
+        """The resource as a JSON value (what the list SQL navigates)."""
+        self.source = source
+        """The resource's text column as read (VARCHAR or JSON): what the per-row extraction parses."""
+        self.slow_reads_top = True
+        """Whether the list SQL reads the resource's keys from `_top` (False: it extracts them itself,
+        because it only runs for the rows the fast path leaves, see `compile_speculate`)."""
+        self.paths: dict[str, int] = {}
+        """JSON paths into the resource read by the compiled SQL: extracted once per row as `_top[i]`."""
+        self.type_paths: dict[str, int] = {}
+        """JSON paths whose json_type the compiled SQL reads: computed once per row as `_types[i]`."""
+        self.exists_paths: dict[str, int] = {}
+        """JSON paths whose existence the compiled SQL reads: computed once per row as `_has[i]`."""
 
     def member(self, item: str, key: str) -> str:
         """SQL: the JSON under `key` of `item` (NULL when missing); the resource's keys come from `_top`."""
-        if item != self.resource:
+        if item != self.resource or not self.slow_reads_top:
             return f"json_extract({item}, {quote('$.' + json.dumps(key))})"
-        index = self.top_keys.setdefault(key, len(self.top_keys) + 1)
+        return self.extract("$." + json.dumps(key))
+
+    def extract(self, path: str) -> str:
+        """SQL: the JSON at `path` in the resource (NULL when missing), read from the per-row `_top`."""
+        index = self.paths.setdefault(path, len(self.paths) + 1)
         return f"_top[{index}]"
 
+    def type_at(self, path: str) -> str:
+        """SQL: the json_type at `path` in the resource (NULL when missing), read from the per-row `_types`."""
+        index = self.type_paths.setdefault(path, len(self.type_paths) + 1)
+        return f"_types[{index}]"
+
+    def exists_at(self, path: str) -> str:
+        """SQL: whether `path` exists in the resource (a JSON null counts), read from the per-row `_has`."""
+        index = self.exists_paths.setdefault(path, len(self.exists_paths) + 1)
+        return f"_has[{index}]"
+
     def top_extract(self) -> str:
-        """The select-list item that parses the resource once and extracts every key used."""
-        paths = ", ".join(quote("$." + json.dumps(k)) for k in self.top_keys) or quote("$.id")
-        return f"json_extract({self.resource}, [{paths}]) AS _top"
+        """The select-list items that parse the resource once per list of paths (`_top`, `_types`)."""
+        paths = ", ".join(quote(p) for p in self.paths) or quote("$.id")
+        items = f"json_extract({self.source}, [{paths}]) AS _top"
+        if self.type_paths:
+            items += f", json_type({self.source}, [{', '.join(quote(p) for p in self.type_paths)}]) AS _types"
+        if self.exists_paths:
+            items += f", json_exists({self.source}, [{', '.join(quote(p) for p in self.exists_paths)}]) AS _has"
+        return items
 
     def var(self) -> str:
         return f"_v{next(self._ids)}"
@@ -120,7 +151,7 @@ class FhirPathCompiler:
             return self._constant(node, scope)
         if isinstance(node, Member):
             base = focus if node.target is None else self.compile(node.target, focus, scope)
-            return self._navigate(base, node.name, at_root=node.target is None)
+            return self.navigate(base, node.name, at_root=node.target is None)
         if isinstance(node, Indexer):
             return self._index(node, focus, scope)
         if isinstance(node, Binary):
@@ -155,7 +186,8 @@ class FhirPathCompiler:
         single = _SINGLE.match(collection)
         return (single.group(1), True) if single else (self.var(), False)
 
-    def _navigate(self, base: str, name: str, at_root: bool) -> str:
+    def navigate(self, base: str, name: str, at_root: bool) -> str:
+        """Member navigation: `name` of every object in `base`, a missing key found by its choice stem."""
         (v, known), k, j = self.item_var(base), self.var(), self.var()
         root = f"WHEN {v}->>'resourceType' = {quote(name)} THEN [{v}] " if at_root else ""
         by_key = self.as_list(f"json_extract({v}, '$.\"' || {k} || '\"')")

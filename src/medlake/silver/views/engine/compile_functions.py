@@ -3,14 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 
-from medlake.silver.views.engine.compile_fhirpath import (
-    EMPTY,
-    FhirPathCompiler,
-    Scope,
-    not_compiled,
-    quote,
-)
+from medlake.silver.views.engine.compile_boundary import compile_boundary, temporal_type
+from medlake.silver.views.engine.compile_fhirpath import EMPTY, FhirPathCompiler, Scope, quote
 from medlake.silver.views.engine.errors import ViewDefinitionError
 from medlake.silver.views.engine.fhirpath_parse import Call, Member, Node
 
@@ -22,7 +18,7 @@ def compile_call(c: FhirPathCompiler, node: Call, focus: str, scope: Scope) -> s
     if node.name == "ofType":
         return _of_type(c, node, focus, scope)
     if node.name in ("lowBoundary", "highBoundary"):
-        raise not_compiled(f"`{node.name}()`")
+        return compile_boundary(c, node, focus, scope)
     base = focus if node.target is None else c.compile(node.target, focus, scope)
     return _FUNCTIONS[node.name](c, base, node, scope)
 
@@ -46,13 +42,14 @@ def _of_type(c: FhirPathCompiler, node: Call, focus: str, scope: Scope) -> str:
     body = (f"CASE WHEN json_type({v}) <> 'OBJECT' THEN {EMPTY} "
             f"WHEN {c.member(v, target.name)} IS NOT NULL "
             f"THEN list_filter({c.children(v, target.name)}, lambda {w}: {c.is_type(w, type_name)}) "
-            f"ELSE {c.children(v, choice_key)} END")  # fmt: skip
+            f"ELSE {c.navigate(f'[{v}]', choice_key, at_root=False)} END")  # fmt: skip
     return body if known else c.each(stem, body, v)
 
 
 def _where(c: FhirPathCompiler, base: str, node: Call, scope: Scope) -> str:
     v = c.var()
-    return f"list_filter({base}, lambda {v}: ({c.truth(c.compile(node.args[0], f'[{v}]', scope))}) IS TRUE)"
+    inner = replace(scope, focus_type=temporal_type(node.target, scope.focus_type))
+    return f"list_filter({base}, lambda {v}: ({c.truth(c.compile(node.args[0], f'[{v}]', inner))}) IS TRUE)"
 
 
 def _exists(c: FhirPathCompiler, base: str, node: Call, scope: Scope) -> str:

@@ -15,9 +15,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
+from dataclasses import replace
 from itertools import count
 from typing import Any
 
+from medlake.silver.views.engine.compile_boundary import temporal_type
 from medlake.silver.views.engine.compile_fhirpath import (
     EMPTY,
     ERROR_PREFIX,
@@ -26,6 +28,7 @@ from medlake.silver.views.engine.compile_fhirpath import (
     quote,
     sql_error,
 )
+from medlake.silver.views.engine.compile_speculate import Speculator
 from medlake.silver.views.engine.errors import ViewDefinitionError
 from medlake.silver.views.engine.evaluate import Row
 from medlake.silver.views.engine.fhirpath_parse import Node
@@ -61,33 +64,60 @@ class _ViewCompiler:
         self.vd = vd
         self.typed = typed
         self.fp = FhirPathCompiler()
-        self.root = Scope("resource", "0", vd.constants)
+        self.root = Scope(self.fp.resource, "0", vd.constants)
+        self.fast = Speculator(self.fp, vd.resource, dict(vd.constants))
+        self.lazy = False
+        """Flat views cast the resource to JSON only inside the exact (slow) path of a cell."""
 
     def query(self, source: str) -> str:
         columns = _columns(self.vd.select)
-        filters = [f"resource->>'resourceType' = {quote(self.vd.resource)}"]
+        kind = self.fp.extract('$."resourceType"')
+        filters = [f"CAST({kind} AS VARCHAR) = {quote(json.dumps(self.vd.resource, ensure_ascii=False))}"]
+        self.lazy = _flat(self.vd.select)
+        self.fp.slow_reads_top = not self.lazy
         filters += [self._where(path, expr) for path, expr in self.vd.where]
-        if _flat(self.vd.select):
-            cells = [self._cell(c, "[resource]", self.root) for c in columns]
-            select = ", ".join(self._out(cell, c) for cell, c in zip(cells, columns, strict=True))
-            return f"SELECT {select} FROM {self._input(source, filters)}"
-        rows = self._rows(self.vd.select, "[resource]", self.root)
+        focus = f"[{self.fp.resource}]"
+        if self.lazy:
+            cells = ", ".join(f"{self._flat_cell(c)} AS _c{i}" for i, c in enumerate(columns))
+            named = ", ".join(self._out(f"_c{i}", c) for i, c in enumerate(columns))
+            return f"SELECT {named} FROM (SELECT {cells} FROM {self._input(source, filters)}) AS cells"
+        rows = self._rows(self.vd.select, focus, self.root)
         outs = [self._out(f"_row[{i}]", c) for i, c in enumerate(columns, start=1)]
         return f"SELECT {', '.join(outs)} FROM (SELECT unnest({rows}) AS _row FROM {self._input(source, filters)}) AS rows"
 
     def _input(self, source: str, filters: list[str]) -> str:
-        """The resources of the view's type, each parsed once into `_top` (the keys the view reads)."""
-        typed = (
-            f"(SELECT CAST(resource AS JSON) AS resource FROM {source}) AS src WHERE {filters[0]}"
-        )
-        parsed = f"(SELECT resource, {self.fp.top_extract()} FROM {typed}) AS parsed"
-        return parsed + ("" if len(filters) == 1 else " WHERE " + " AND ".join(filters[1:]))
+        """The resources of the view's type, each parsed once per list of paths into `_top` / `_types`."""
+        json_column = "" if self.lazy else f", CAST({self.fp.source} AS JSON) AS {self.fp.resource}"
+        parsed = f"SELECT {self.fp.source}{json_column}, {self.fp.top_extract()} FROM {source}"
+        return f"(SELECT * FROM ({parsed}) AS src WHERE {' AND '.join(filters)}) AS parsed"
+
+    def _exact(self, sql: str) -> str:
+        """`sql` of the list (slow) path, with the resource cast to JSON here when the input does not carry it."""
+        if not self.lazy:
+            return sql
+        return f"list_transform([CAST({self.fp.source} AS JSON)], lambda {self.fp.resource}: {sql})[1]"
 
     def _where(self, path: str, expr: Node) -> str:
         c = self.fp.var()
         body = (f"CASE WHEN len({c}) = 0 THEN false WHEN len({c}) = 1 AND json_type({c}[1]) = 'BOOLEAN' "
                 f"THEN CAST({c}[1] AS BOOLEAN) ELSE {sql_error(f'where path `{path}` must yield a boolean')} END")  # fmt: skip
-        return self.fp.bind_value(self.fp.compile(expr, "[resource]", self.root), body, c)
+        slow = self._exact(self.fp.bind_value(self.fp.compile(expr, f"[{self.fp.resource}]", self.root), body, c))
+        fast = self.fast.cell(expr)
+        if fast is None:
+            return slow
+        v = f"CAST({fast.sql} AS VARCHAR)"
+        guard = f"({fast.one} AND ({v} IS NULL OR {v} IN ('true', 'false')))"
+        return f"CASE WHEN {guard} THEN coalesce({v} = 'true', false) ELSE {slow} END"
+
+    def _flat_cell(self, column: Column) -> str:
+        """A column of a flat select: the fast path under its guard, else the exact list SQL."""
+        slow = self._exact(self._cell(column, f"[{self.fp.resource}]", self.root))
+        fast = None if column.collection else self.fast.cell(column.expr)
+        if fast is None:
+            return slow
+        if fast.one == "true":
+            return fast.sql
+        return f"CASE WHEN {fast.one} THEN {fast.sql} ELSE {slow} END"
 
     def _cell(self, column: Column, focus: str, scope: Scope) -> str:
         values = self.fp.compile(column.expr, focus, scope)
@@ -114,14 +144,16 @@ class _ViewCompiler:
     def _rows(self, select: Select, focus: str, scope: Scope) -> str:
         if select.for_each is not None:
             items, item, i = self.fp.var(), self.fp.var(), self.fp.var()
-            each = f"flatten(list_transform({items}, lambda {item}, {i}: {self._body(select, f'[{item}]', _at(scope, f'{i} - 1'))}))"
+            typed = replace(scope, focus_type=temporal_type(select.for_each, scope.focus_type))
+            each = f"flatten(list_transform({items}, lambda {item}, {i}: {self._body(select, f'[{item}]', _at(typed, f'{i} - 1'))}))"
             if select.or_null:
                 each = f"CASE WHEN len({items}) = 0 THEN {self._body(select, EMPTY, _at(scope, '0'))} ELSE {each} END"
             return self.fp.bind_list(self.fp.compile(select.for_each, focus, scope), each, items)
         if select.repeat:
             item, i = self.fp.var(), self.fp.var()
             walked = self._walk(select.repeat, focus, scope, _repeat_depth(len(select.repeat)))
-            return f"flatten(list_transform({walked}, lambda {item}, {i}: {self._body(select, f'[{item}]', _at(scope, f'{i} - 1'))}))"
+            nodes = replace(scope, focus_type=None)
+            return f"flatten(list_transform({walked}, lambda {item}, {i}: {self._body(select, f'[{item}]', _at(nodes, f'{i} - 1'))}))"
         return self._body(select, focus, scope)
 
     def _body(self, select: Select, focus: str, scope: Scope) -> str:
@@ -160,7 +192,7 @@ class _ViewCompiler:
 
 
 def _at(scope: Scope, row_index: str) -> Scope:
-    return Scope(scope.resource, row_index, scope.constants)
+    return replace(scope, row_index=row_index)
 
 
 def _repeat_depth(paths: int) -> int:
@@ -186,10 +218,22 @@ def _columns(select: Select) -> list[Column]:
 
 
 def _cast(value: str, fhir_type: str) -> str:
+    """A JSON cell as the SQL type of `fhir_type` (what `TRY_CAST(json AS type)` gives; strings only from
+    JSON strings), reading the JSON text where it can instead of parsing it again.
+
+    JSON text from DuckDB is minified, so its first character tells its kind; strings without
+    a backslash are unquoted by slicing.
+    """
+    text = f"CAST({value} AS VARCHAR)"
+    if fhir_type == "boolean":
+        return f"CASE {text} WHEN 'true' THEN true WHEN 'false' THEN false ELSE TRY_CAST({value} AS BOOLEAN) END"
     if fhir_type in _SQL_TYPES:
-        return f"TRY_CAST({value} AS {_SQL_TYPES[fhir_type]})"
+        sql_type = _SQL_TYPES[fhir_type]
+        return (f"CASE WHEN contains('-0123456789', left({text}, 1)) THEN TRY_CAST({text} AS {sql_type}) "
+                f"ELSE TRY_CAST({value} AS {sql_type}) END")  # fmt: skip
     if fhir_type in _STRING_TYPES:
-        return f"CASE WHEN json_type({value}) = 'VARCHAR' THEN {value}->>'$' END"
+        return (f"CASE WHEN NOT starts_with({text}, '\"') THEN NULL WHEN contains({text}, '\\') THEN {value}->>'$' "
+                f"ELSE substr({text}, 2, length({text}) - 2) END")  # fmt: skip
     return value
 
 
