@@ -30,6 +30,7 @@ import tempfile
 import time
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 import jwt
@@ -202,7 +203,7 @@ def main() -> None:
         kinds = {
             "Patient read": [f"/Patient/{i}" for i in ids],
             "Observation?patient=&_count=50": [f"/Observation?patient={i}&_count=50" for i in ids],
-            "Patient?family=&gender=": [f"/Patient?family={f}&gender=female" for f in families[:200]],
+            "Patient?family=&gender=": [f"/Patient?family={quote(f)}&gender=female" for f in families[:200]],
             "Condition?patient=": [f"/Condition?patient={i}" for i in ids],
         }
         floor_p50, floor_p99, floor_rps, _ = load(floor_base, ["/"])
