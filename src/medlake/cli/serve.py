@@ -20,7 +20,7 @@ def serve(
     no_auth: Annotated[bool, typer.Option("--no-auth", help="Serve WITHOUT authentication: every caller reads everything. Development only; loopback addresses only.")] = False,
 ) -> None:
     """Serve the tenant's silver resources as a read-only FHIR R4 API (metadata, read, vread,
-    _history, search, Patient/$everything). Callers send OAuth2 bearer tokens (JWT) checked
+    _history, search, Patient/$everything, Bulk Data $export, $viewdefinition-run). Callers send OAuth2 bearer tokens (JWT) checked
     as the project's `serve.auth` section says (see docs/security.md); every access to PHI is
     written to the tenant's audit log (`medlake audit verify`). Without `serve.auth` it
     refuses to start, unless run with `--no-auth` or `serve.allow_anonymous: true`.

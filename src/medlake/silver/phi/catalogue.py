@@ -257,7 +257,7 @@ COLUMNS: dict[str, ColumnRule] = _merge(
         "occurrence_at event_at created billable_start billable_end serviced_date serviced_end "
         "payment_date submitted_date acknowledged_date rejected_date adjudicated_date paid_date "
         "denied_date resubmitted_date reversed_date voided_date last_activity_date "
-        "first_denied_date last_encounter_at as_of_at as_of_date "
+        "first_denied_date last_encounter_at as_of_at as_of_date issued_at "
         + " ".join(f"{m}_at" for m in _MEASURES.split()),
     ),
     _rules(Treatment.DROP, "phone", "phone"),
@@ -273,7 +273,7 @@ COLUMNS: dict[str, ColumnRule] = _merge(
         "id patient_id person_id encounter_id parent_id parent_observation_id observation_id "
         "condition_id procedure_id immunization_id medication_event_id prescription_id "
         "last_encounter_id claim_resource_id eob_id eob_version_id claim_response_id coverage_id "
-        "patient_ids",
+        "patient_ids based_on_id",
         "silver ids are UUIDv5 of the source's identifier: a code derived from an identifier",
     ),
     _rules(Treatment.DROP, "fax", "fax"),
@@ -285,11 +285,11 @@ COLUMNS: dict[str, ColumnRule] = _merge(
     _rules(Treatment.DROP, "ip", "ip_address"),
     _rules(Treatment.DROP, "biometric", "biometric"),
     _rules(Treatment.DROP, "photo", "photo"),
-    _rules(Treatment.DROP, FREE_TEXT, "dosage_text code_text value_string disposition"),
+    _rules(Treatment.DROP, FREE_TEXT, "dosage_text code_text value_string disposition conclusion"),
     _rules(
         Treatment.KEEP,
         None,
-        "source source_system version status frequency claim_type use provider_type provider_id "
+        "source source_system version status frequency claim_type use provider_type provider_id performer_id result_count "
         "provider_npi rendering_provider_id referring_provider_id attending_provider_id insurer_id "
         "payer_name payer_identifier facility_id total_charge principal_diagnosis_code "
         "principal_diagnosis_system diagnosis_count line_count sequence product_code product_system "
@@ -356,6 +356,10 @@ _WORKFORCE = _rules(
 TABLE_COLUMNS: dict[str, dict[str, ColumnRule]] = {
     "views.practitioner": {**_WORKFORCE, **_rules(Treatment.KEEP, None, "npi prefix active")},
     "views.organization": {**_WORKFORCE, **_rules(Treatment.KEEP, None, "npi name active")},
+    "views.location": {**_WORKFORCE, **_rules(
+        Treatment.KEEP, None, "name managing_organization_id part_of_id latitude longitude",
+        "a facility's place, not a patient's",
+    )},
 }
 """Overrides by table (`<schema>.<name>`) where a column name means something else."""
 
