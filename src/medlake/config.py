@@ -166,6 +166,16 @@ class TenantConfig(_Frozen):
         description="Folder of this tenant's own ViewDefinition JSON files (one view each), relative to the config file; "
         "a view here replaces a project `views_dir` view of the same name. See docs/views.md.",
     )
+    cohorts_dir: str | None = Field(
+        None,
+        description="Folder of this tenant's YAML cohort definitions (one cohort per file), relative to the config "
+        "file; built into gold.cohort_custom_members. See docs/gold.md.",
+    )
+    value_sets_dir: str | None = Field(
+        None,
+        description="Folder of this tenant's value-set CSV files (value_set,code_system,code) for the quality "
+        "measures, e.g. CPT/SNOMED visit codes; relative to the config file. See docs/gold.md.",
+    )
 
     @field_validator("name")
     @classmethod

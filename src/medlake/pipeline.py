@@ -227,7 +227,10 @@ def _gold(project: ProjectConfig, tenant: TenantConfig, sources: list[SourceConf
     from medlake.gold.stage import build_gold
     from medlake.silver.views.registry import tenant_views
 
-    build_gold(lake, log, rep, result.details, tenant_views(project, tenant.name))
+    cohorts = project.resolve_location(tenant.cohorts_dir) if tenant.cohorts_dir else None
+    value_sets = project.resolve_location(tenant.value_sets_dir) if tenant.value_sets_dir else None
+    build_gold(lake, log, rep, result.details, tenant_views(project, tenant.name), cohorts_dir=cohorts,
+               value_sets_dir=value_sets)
 
 
 def _identity(project: ProjectConfig, tenant: TenantConfig, sources: list[SourceConfig], lake: TenantLake,

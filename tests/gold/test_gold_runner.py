@@ -32,7 +32,8 @@ def p360(con: duckdb.DuckDBPyConnection) -> dict[str, dict[str, Any]]:
 def test_build_succeeds_and_dbt_tests_pass(gold: GoldResult) -> None:
     marts = ["dim_patient", "fct_conditions", "fct_encounters", "fct_immunizations",
              "fct_medications", "fct_observations", "fct_procedures", "patient_360"]  # fmt: skip
-    assert {m: n for m, n in gold.row_counts.items() if not m.startswith("rcm_")} == {
+    # issue 7 marts (cohort_, kpi_, …) have their own tests
+    assert {m: n for m, n in gold.row_counts.items() if not m.startswith(("rcm_", "cohort_", "kpi_", "readmission_", "utilization_", "quality_"))} == {
         "dim_patient": 3, "fct_conditions": 6, "fct_encounters": 6, "fct_immunizations": 2,
         "fct_medications": 5, "fct_observations": 18, "fct_procedures": 1, "patient_360": 3,
     }  # fmt: skip
@@ -208,5 +209,6 @@ def test_missing_views_raise(tmp_path: Path) -> None:
                                        "immunization", "organization", "practitioner", "claim",
                                        "claim_line", "claim_version", "explanation_of_benefit",
                                        "eob_version", "eob_adjustment", "payment",
-                                       "claim_response_version", "person", "person_xref"]  # fmt: skip
+                                       "claim_response_version", "person", "person_xref",
+                                       "coverage"]  # fmt: skip
     assert "write_views" in str(err.value)

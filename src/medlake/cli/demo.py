@@ -24,6 +24,7 @@ def print_demo_report(console: Console, project: ProjectConfig, summary: RunSumm
         console.print(t)
     con = connect(open_lake(project, summary.tenant))
     _quarantine(console, con)
+    _measure_rates(console, con)
     _patient_360(console, con)
     console.print(
         f'Query it: medlake sql -c {project.base_dir}/medlake.yaml "select * from gold.patient_360 limit 5"',
@@ -46,6 +47,42 @@ def _quarantine(console: Console, con: Any) -> None:
         t.add_column(c, overflow="fold", no_wrap=c != "reason")
     for r in rows:
         t.add_row(*(str(v) for v in r))
+    console.print(t)
+
+
+def _rate(v: Any) -> str:
+    return "n/a" if v is None else f"{float(v):.1%}"
+
+
+def _measure_rates(console: Console, con: Any) -> None:
+    """Quality-measure rates and the 30-day readmission rate, from whichever of
+    gold.quality_measure_summary / gold.readmission_summary the build produced."""
+    rows: list[tuple[str, str, str, str]] = []
+    try:
+        for mid, name, start, end, denom, excl, num, rate, inverse in con.execute(
+            "select measure_id, measure_name, period_start, period_end, denominator, "
+            "denominator_exclusions, numerator, performance_rate, inverse "
+            "from gold.quality_measure_summary order by measure_id, period_start"
+        ).fetchall():
+            label = f"{mid} {name}" + (" (inverse: lower is better)" if inverse else "")
+            rows.append((label, f"{start}..{end}", f"{_fmt(num)} / {_fmt((denom or 0) - (excl or 0))}", _rate(rate)))
+    except Exception:
+        pass  # no quality marts in this build
+    try:
+        for start, end, stays, readmits, rate in con.execute(
+            "select period_start, period_end, index_stays, readmissions_30d, readmission_rate "
+            "from gold.readmission_summary"
+        ).fetchall():
+            rows.append(("30-day all-cause readmissions", f"{start}..{end}", f"{_fmt(readmits)} / {_fmt(stays)}", _rate(rate)))
+    except Exception:
+        pass  # no readmission marts in this build
+    if not rows:
+        return
+    t = Table(title="quality measures and readmissions (synthetic data)")
+    for c in ("measure", "period", "num / denom", "rate"):
+        t.add_column(c, justify="right" if c in ("rate", "num / denom") else "left")
+    for r in rows:
+        t.add_row(*r)
     console.print(t)
 
 

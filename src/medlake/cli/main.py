@@ -310,6 +310,10 @@ from medlake.cli.audit import audit_app  # noqa: E402  (the command group lives 
 
 app.add_typer(audit_app, name="audit")
 
+from medlake.cli.ml import ml_app  # noqa: E402  (the command group lives in its own module)
+
+app.add_typer(ml_app, name="ml")
+
 from medlake.cli.serve import serve  # noqa: E402  (the command lives in its own module)
 
 app.command()(serve)

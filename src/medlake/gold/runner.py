@@ -51,6 +51,7 @@ SOURCE_VIEWS: tuple[str, ...] = (
     "claim_response_version",
     "person",
     "person_xref",
+    "coverage",
 )
 """Flat views the project reads (each must exist as a Delta table under `views_root`)."""
 
@@ -77,6 +78,7 @@ class GoldResult:
     row_counts: dict[str, int] = field(default_factory=dict)  # mart -> rows
     tests: list[GoldTestResult] = field(default_factory=list)
     elapsed_seconds: float = 0.0
+    cohorts: dict[str, int] = field(default_factory=dict)  # YAML cohort -> persons
 
     @property
     def tests_passed(self) -> int:
@@ -97,6 +99,12 @@ class GoldResult:
 def project_dir() -> Path:
     """Folder of the shipped dbt project (read-only is fine)."""
     return Path(str(resources.files("medlake.gold").joinpath("project")))
+
+
+def project_models() -> list[str]:
+    """Names of the project's models (passed to dbt as var `gold_models`: kpi_executive refs
+    the optional marts only when they are listed)."""
+    return sorted(p.stem for p in (project_dir() / "models").rglob("*.sql"))
 
 
 def _profile_yaml(db_path: Path, threads: int) -> str:
@@ -171,17 +179,41 @@ def _row_counts(db_path: Path, marts: list[str]) -> dict[str, int]:
         con.close()
 
 
+def _write_user_value_sets(db_path: Path, value_sets_dir: str | Path | None) -> None:
+    """The tenant's value-set files into gold.duckdb (an empty table when there are none),
+    where the quality models read them."""
+    from medlake.gold.value_sets import load_value_sets, write_value_sets
+    from medlake.lake.catalog import duckdb_connect
+
+    members = load_value_sets(value_sets_dir)
+    con = duckdb_connect(str(db_path))
+    try:
+        write_value_sets(con, members)
+    finally:
+        con.close()
+    if members:
+        log.info("user value sets: %d members from %s", len(members), value_sets_dir)
+
+
 def run_gold(
     tenant_root: str | Path,
     *,
     views_root: str | None = None,
     select: str | None = None,
     threads: int = 2,
+    cohorts_dir: str | Path | None = None,
+    dbt_vars: dict[str, Any] | None = None,
+    value_sets_dir: str | Path | None = None,
 ) -> GoldResult:
     """`dbt build` the gold project for one tenant, in this process.
 
     `views_root` defaults to `<tenant_root>/silver/views`; `select` is a dbt selection
-    (e.g. `"+patient_360"`). Raises `GoldBuildError` naming the failed nodes.
+    (e.g. `"+patient_360"`). `cohorts_dir` holds the tenant's YAML cohorts
+    (`medlake.gold.cohorts`): validated before dbt runs (a bad file raises `CohortError`),
+    materialized into `gold.cohort_custom_members` after it. `dbt_vars` adds project vars
+    (e.g. `quality_period_start`); `value_sets_dir` is the tenant's folder of value-set CSV
+    files for the quality measures (`medlake.gold.value_sets`, a bad file raises
+    `ConfigError`). Raises `GoldBuildError` naming the failed nodes.
     """
     started = time.perf_counter()
     tenant_root = Path(tenant_root)
@@ -200,8 +232,13 @@ def run_gold(
             missing_views=missing,
         )
 
+    from medlake.gold import cohorts as yaml_cohorts
+
+    custom = yaml_cohorts.load_cohorts_dir(cohorts_dir) if cohorts_dir is not None else []
+
     dbt_dir.mkdir(parents=True, exist_ok=True)
     (dbt_dir / "profiles.yml").write_text(_profile_yaml(db_path, threads), encoding="utf-8")
+    _write_user_value_sets(db_path, value_sets_dir)
 
     from dbt.cli.main import dbtRunner  # slow import: only when building gold
 
@@ -211,7 +248,9 @@ def run_gold(
         "--profiles-dir", str(dbt_dir),
         "--target-path", str(dbt_dir / "target"),
         "--log-path", str(dbt_dir / "logs"),
-        "--vars", json.dumps({"views_root": views.rstrip("/")}),
+        "--vars", json.dumps(
+            {**(dbt_vars or {}), "views_root": views.rstrip("/"), "gold_models": project_models()}
+        ),
         "--threads", str(threads),
         "--quiet",
         "--log-level", "none",  # failing queries can quote data values: nothing to stdout
@@ -268,12 +307,15 @@ def run_gold(
         )
 
     counts = _row_counts(db_path, sorted(marts))
+    cohort_counts = yaml_cohorts.materialize(db_path, custom) if select is None or custom else {}
+    elapsed = time.perf_counter() - started
     result = GoldResult(
         gold_path=db_path,
         models=models,
         row_counts=counts,
         tests=tests,
         elapsed_seconds=elapsed,
+        cohorts=cohort_counts,
     )
     log.info(
         "gold built in %.1fs: %d models/seeds, %d tests (%d warn), marts %s",

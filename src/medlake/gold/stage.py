@@ -46,7 +46,13 @@ def build_views(
 
 
 def build_gold(
-    lake: TenantLake, log: RunLog, rep: Reporter, details: dict[str, Any], user: UserViews | None = None
+    lake: TenantLake,
+    log: RunLog,
+    rep: Reporter,
+    details: dict[str, Any],
+    user: UserViews | None = None,
+    cohorts_dir: str | None = None,
+    value_sets_dir: str | None = None,
 ) -> None:
     from medlake.gold.runner import run_gold
 
@@ -60,8 +66,11 @@ def build_gold(
     build_views(lake, log, rep, details, user)
     rep.start("gold", "dbt build", None)
     with log.step("gold", None, "gold/gold.duckdb") as step:
-        result = run_gold(lake.root, views_root=lake.uri("silver/views"))
+        result = run_gold(lake.root, views_root=lake.uri("silver/views"), cohorts_dir=cohorts_dir,
+                          value_sets_dir=value_sets_dir)
         step.rows_out = sum(result.row_counts.values())
     rep.finish()
     details["marts"] = dict(result.row_counts)
+    if result.cohorts:
+        details["cohorts"] = dict(result.cohorts)
     details["tests"] = {"passed": result.tests_passed, "failed": result.tests_failed}

@@ -8,6 +8,7 @@
 --   period_start, period_end           TIMESTAMPTZ
 --   reason_code, reason_system, reason_display  first coding of the first reasonCode
 --   discharge_disposition              hospitalization.dischargeDisposition first coding code
+--   priority_code                      first coding code of Encounter.priority (v3 ActPriority: EL elective, EM, R, …)
 --   service_provider_id                Organization id of serviceProvider
 --   practitioner_id                    first participant that references a Practitioner
 --   last_updated
@@ -32,6 +33,7 @@ SELECT
     r ->> '$.reasonCode[0].coding[0].system' AS reason_system,
     coalesce(r ->> '$.reasonCode[0].coding[0].display', r ->> '$.reasonCode[0].text') AS reason_display,
     r ->> '$.hospitalization.dischargeDisposition.coding[0].code' AS discharge_disposition,
+    r ->> '$.priority.coding[0].code' AS priority_code,
     fhir_ref_id(r ->> '$.serviceProvider.reference', 'Organization') AS service_provider_id,
     list_filter(
         list_transform(fhir_list(r -> '$.participant'), lambda p: fhir_ref_id(p ->> '$.individual.reference', 'Practitioner')),

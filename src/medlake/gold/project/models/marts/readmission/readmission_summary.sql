@@ -1,0 +1,15 @@
+-- grain: one row (overall). Index stays with complete 30-day follow-up (readmission_stays);
+-- period_start / period_end = the first and last discharge date among them (NULL when none).
+-- readmissions_30d counts unplanned readmissions (the CMS outcome); planned_readmissions the
+-- index stays whose first readmission was planned. readmission_rate = readmissions_30d /
+-- index_stays, NULL when there are no index stays.
+select
+    min(discharge_date) as period_start,
+    max(discharge_date) as period_end,
+    count(*) as index_stays,
+    count(*) filter (where unplanned_readmission_30d) as readmissions_30d,
+    cast(count(*) filter (where unplanned_readmission_30d) as double)
+        / nullif(count(*), 0) as readmission_rate,
+    count(*) filter (where readmission_planned) as planned_readmissions
+from {{ ref('readmission_stays') }}
+where has_complete_followup
