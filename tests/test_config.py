@@ -60,7 +60,7 @@ BAD = [
     ),
     (
         GOOD.replace("    sources:", "    sourcez:"),
-        "m.yaml:5: `tenants[0].sourcez`: unknown key `sourcez`; did you mean `sources`? Allowed keys: name, timezone, sources, terminology, identity, views_dir, cohorts_dir, value_sets_dir",
+        "m.yaml:5: `tenants[0].sourcez`: unknown key `sourcez`; did you mean `sources`? Allowed keys: name, timezone, sources, terminology, identity, views_dir, cohorts_dir, value_sets_dir, quality_visit_classes",
     ),
     (
         GOOD.replace("        mapping: medlake-ehr\n", ""),
@@ -119,3 +119,14 @@ def test_identity_source_ranking_must_name_sources(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as e:
         load_config(cfg)
     assert "identity.source_ranking names `claimz`, not a source of this tenant; sources are: `ehr`" in str(e.value)
+
+
+def test_quality_visit_classes_are_plain_class_codes(tmp_path: Path) -> None:
+    """They reach SQL (a dbt var), so anything but a class code is refused at load."""
+    path = tmp_path / "m.yaml"
+    path.write_text("lake: ./lake\ntenants:\n  - name: acme\n    quality_visit_classes: [AMB, \"VR'); drop table x; --\"]\n")
+    with pytest.raises(ConfigError) as e:
+        load_config(path)
+    assert "is not an encounter class code (letters, digits, `_` or `-`, e.g. AMB)" in e.value.message
+    path.write_text("lake: ./lake\ntenants:\n  - name: acme\n    quality_visit_classes: [AMB, VR]\n")
+    assert load_config(path).tenants[0].quality_visit_classes == ["AMB", "VR"]

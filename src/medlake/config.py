@@ -176,6 +176,20 @@ class TenantConfig(_Frozen):
         description="Folder of this tenant's value-set CSV files (value_set,code_system,code) for the quality "
         "measures, e.g. CPT/SNOMED visit codes; relative to the config file. See docs/gold.md.",
     )
+    quality_visit_classes: list[str] = Field(
+        default_factory=list,
+        description="Encounter class codes (e.g. AMB, VR) whose finished encounters count as qualifying visits for the "
+        "quality measures when the encounters carry no coded type. An approximation of the measures' visit value "
+        "sets, off by default. See docs/gold.md.",
+    )
+
+    @field_validator("quality_visit_classes")
+    @classmethod
+    def _class_codes(cls, v: list[str]) -> list[str]:
+        bad = [c for c in v if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_-]{0,31}", c)]
+        if bad:
+            raise ValueError(f"{bad[0]!r} is not an encounter class code (letters, digits, `_` or `-`, e.g. AMB)")
+        return v
 
     @field_validator("name")
     @classmethod

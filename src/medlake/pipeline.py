@@ -230,7 +230,7 @@ def _gold(project: ProjectConfig, tenant: TenantConfig, sources: list[SourceConf
     cohorts = project.resolve_location(tenant.cohorts_dir) if tenant.cohorts_dir else None
     value_sets = project.resolve_location(tenant.value_sets_dir) if tenant.value_sets_dir else None
     build_gold(lake, log, rep, result.details, tenant_views(project, tenant.name), cohorts_dir=cohorts,
-               value_sets_dir=value_sets)
+               value_sets_dir=value_sets, quality_visit_classes=tenant.quality_visit_classes)
 
 
 def _identity(project: ProjectConfig, tenant: TenantConfig, sources: list[SourceConfig], lake: TenantLake,

@@ -53,6 +53,7 @@ def build_gold(
     user: UserViews | None = None,
     cohorts_dir: str | None = None,
     value_sets_dir: str | None = None,
+    quality_visit_classes: list[str] | None = None,
 ) -> None:
     from medlake.gold.runner import run_gold
 
@@ -67,7 +68,8 @@ def build_gold(
     rep.start("gold", "dbt build", None)
     with log.step("gold", None, "gold/gold.duckdb") as step:
         result = run_gold(lake.root, views_root=lake.uri("silver/views"), cohorts_dir=cohorts_dir,
-                          value_sets_dir=value_sets_dir)
+                          value_sets_dir=value_sets_dir,
+                          dbt_vars={"quality_visit_classes": quality_visit_classes} if quality_visit_classes else None)
         step.rows_out = sum(result.row_counts.values())
     rep.finish()
     details["marts"] = dict(result.row_counts)

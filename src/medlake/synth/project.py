@@ -32,7 +32,10 @@ def project_config() -> dict[str, Any]:
         {"name": "wearables", "kind": "delimited", "location": "wearables/*.csv", "mapping": "medlake-wearables",
          "timezone": HOME_TZ, "format": csv},
     ]
-    return {"lake": "./lake", "tenants": [{"name": "demo", "timezone": HOME_TZ, "sources": sources}]}
+    # the synthetic encounters carry a class but no coded type (CPT/SNOMED visit codes are
+    # user-supplied), so the quality measures count finished ambulatory and virtual encounters
+    tenant = {"name": "demo", "timezone": HOME_TZ, "quality_visit_classes": ["AMB", "VR"], "sources": sources}
+    return {"lake": "./lake", "tenants": [tenant]}
 
 
 def write_project_config(out: Path, emitted: list[str] | None = None) -> Path:
