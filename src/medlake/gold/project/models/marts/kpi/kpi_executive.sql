@@ -9,7 +9,9 @@ with as_of as (
 ),
 
 build as (
-    select current_timestamp as built_at
+    -- the lake's newest record time (not the wall clock: a rebuild of the same lake must give
+    -- the same table; wall-clock freshness is a data-quality check at run time)
+    select max(last_updated) as built_at from {{ ref('stg__patient') }}
 ),
 
 people as (
@@ -58,7 +60,7 @@ rcm as (
 ),
 
 freshness as (
-    -- per source: days from the newest patient record it sent (last_updated) to this build,
+    -- per source: days from the newest patient record it sent (last_updated) to the lake's newest record,
     -- and days its newest clinical event trails as_of_at (0 = the newest data is from it)
     select 'data_freshness_days' as metric, coalesce(source, '(none)') as dimension,
         round(date_diff('second', max(last_updated), b.built_at) / 86400.0, 2) as value,
