@@ -248,7 +248,8 @@ COLUMNS: dict[str, ColumnRule] = _merge(
     _rules(Treatment.DROP, "geographic", "address_line city"),
     _rules(Treatment.ZIP3, "geographic", "postal_code"),
     _rules(Treatment.BIRTH_YEAR, "dates", "birth_date"),
-    _rules(Treatment.AGE, "dates", "age_years"),
+    _rules(Treatment.AGE, "dates", "age_years age_at_period_end"),
+    _rules(Treatment.DROP, "dates", "admit_date discharge_date", "the days of admit_at / discharge_at, whose years are kept"),
     _rules(
         Treatment.YEAR,
         "dates",
@@ -257,7 +258,8 @@ COLUMNS: dict[str, ColumnRule] = _merge(
         "occurrence_at event_at created billable_start billable_end serviced_date serviced_end "
         "payment_date submitted_date acknowledged_date rejected_date adjudicated_date paid_date "
         "denied_date resubmitted_date reversed_date voided_date last_activity_date "
-        "first_denied_date last_encounter_at as_of_at as_of_date issued_at "
+        "first_denied_date last_encounter_at as_of_at as_of_date issued_at onset_date evidence_date "
+        "last_evidence_date last_visit_date admit_at discharge_at "
         + " ".join(f"{m}_at" for m in _MEASURES.split()),
     ),
     _rules(Treatment.DROP, "phone", "phone"),
@@ -273,7 +275,7 @@ COLUMNS: dict[str, ColumnRule] = _merge(
         "id patient_id person_id encounter_id parent_id parent_observation_id observation_id "
         "condition_id procedure_id immunization_id medication_event_id prescription_id "
         "last_encounter_id claim_resource_id eob_id eob_version_id claim_response_id coverage_id "
-        "patient_ids based_on_id",
+        "patient_ids based_on_id stay_id readmission_stay_id encounter_ids",
         "silver ids are UUIDv5 of the source's identifier: a code derived from an identifier",
     ),
     _rules(Treatment.DROP, "fax", "fax"),
@@ -343,6 +345,22 @@ COLUMNS: dict[str, ColumnRule] = _merge(
         "address_source assurance",
         "enterprise-person bookkeeping: counts, flags and source names",
     ),
+    _rules(
+        Treatment.KEEP,
+        None,
+        "cohort risk_stratum evidence_code evidence_source evidence_system evidence_type evidence_count "
+        "persons share_of_cohort attributed_payer attributed_payer_id attributed_provider organization_id "
+        "measure_id measure_name measure_version in_initial_population in_denominator in_numerator excluded "
+        "exclusion_reason evidence_value last_evidence_value gap_closure initial_population denominator "
+        "denominator_exclusions numerator performance_rate inverse condition_cohort index_stays "
+        "planned_readmissions readmission_rate readmissions_30d facility_name principal_dx_code "
+        "readmission_planned readmission_planned_reason readmitted_30d unplanned_readmission_30d "
+        "has_complete_followup los_days days_to_readmission encounter_count avg_length_of_stay_days ed_visits "
+        "ed_visits_per_1000 inpatient_admissions inpatient_admissions_per_1000 inpatient_discharges period_type "
+        "diagnosis_code diagnosis_display diagnosis_rank event_count person_count setting year priority_code",
+        "measure, cohort, readmission and utilization facts: codes, flags, counts, rates and durations "
+        "(their dates and ids are generalized by the rules above)",
+    ),
 )
 """Column rules by column name, for every table."""
 
@@ -356,6 +374,10 @@ _WORKFORCE = _rules(
 TABLE_COLUMNS: dict[str, dict[str, ColumnRule]] = {
     "views.practitioner": {**_WORKFORCE, **_rules(Treatment.KEEP, None, "npi prefix active")},
     "views.organization": {**_WORKFORCE, **_rules(Treatment.KEEP, None, "npi name active")},
+    "gold.kpi_executive": _rules(
+        Treatment.KEEP, None, "metric dimension value unit period as_of",
+        "aggregates over the whole tenant; `as_of` is the lake's data date, not a person's",
+    ),
     "views.location": {**_WORKFORCE, **_rules(
         Treatment.KEEP, None, "name managing_organization_id part_of_id latitude longitude",
         "a facility's place, not a patient's",
