@@ -2,13 +2,7 @@
 -- counts and rate as readmission_summary.
 select
     condition_cohort,
-    min(discharge_date) as period_start,
-    max(discharge_date) as period_end,
-    count(*) as index_stays,
-    count(*) filter (where unplanned_readmission_30d) as readmissions_30d,
-    cast(count(*) filter (where unplanned_readmission_30d) as double)
-        / nullif(count(*), 0) as readmission_rate,
-    count(*) filter (where readmission_planned) as planned_readmissions
+    {{ readmission_rates() }}
 from {{ ref('readmission_stays') }}
 where has_complete_followup
 group by condition_cohort

@@ -4,12 +4,6 @@
 -- index stays whose first readmission was planned. readmission_rate = readmissions_30d /
 -- index_stays, NULL when there are no index stays.
 select
-    min(discharge_date) as period_start,
-    max(discharge_date) as period_end,
-    count(*) as index_stays,
-    count(*) filter (where unplanned_readmission_30d) as readmissions_30d,
-    cast(count(*) filter (where unplanned_readmission_30d) as double)
-        / nullif(count(*), 0) as readmission_rate,
-    count(*) filter (where readmission_planned) as planned_readmissions
+    {{ readmission_rates() }}
 from {{ ref('readmission_stays') }}
 where has_complete_followup
