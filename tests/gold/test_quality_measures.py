@@ -57,7 +57,7 @@ def results(con: duckdb.DuckDBPyConnection, measure: str) -> dict[str, tuple[Any
 
 def test_build_and_dbt_tests_pass(quality_gold: GoldResult) -> None:
     assert quality_gold.row_counts == {
-        "quality_care_gaps": 15, "quality_measure_results": 33, "quality_measure_summary": 4,
+        "quality_care_gaps": 15, "quality_measure_results": 33, "quality_measure_summary": 5,
         "quality_measure_summary_by_provider": 4,
     }  # fmt: skip
     assert quality_gold.tests and quality_gold.tests_failed == 0
@@ -150,6 +150,7 @@ def test_summary_contract(qcon: duckdb.DuckDBPyConnection) -> None:
     ).fetchall()
     p = (date(2025, 1, 1), date(2025, 12, 31))
     assert rows == [
+        ("CMS117", *p, 0, 0, 0, 0, None, False),  # no child turns 2 here: test_quality_cms117.py
         ("CMS122", *p, 6, 6, 1, 2, 0.4, True),  # 2 of (6 - 1)
         ("CMS125", *p, 4, 4, 1, 1, 0.3333, False),
         ("CMS130", *p, 13, 13, 2, 3, 0.2727, False),  # 3 of (13 - 2)
