@@ -60,7 +60,7 @@ BAD = [
     ),
     (
         GOOD.replace("    sources:", "    sourcez:"),
-        "m.yaml:5: `tenants[0].sourcez`: unknown key `sourcez`; did you mean `sources`? Allowed keys: name, timezone, sources, terminology, identity, views_dir, cohorts_dir, value_sets_dir, quality_visit_classes",
+        "m.yaml:5: `tenants[0].sourcez`: unknown key `sourcez`; did you mean `sources`? Allowed keys: name, timezone, sources, terminology, identity, views_dir, cohorts_dir, value_sets_dir, checks_dir, alerts, quality_visit_classes",
     ),
     (
         GOOD.replace("        mapping: medlake-ehr\n", ""),

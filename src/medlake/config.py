@@ -94,6 +94,12 @@ class SourceConfig(_Frozen):
             "(any change quarantines the file until the policy changes). See docs/lake.md."
         ),
     )
+    freshness_hours: float | None = Field(
+        None,
+        gt=0,
+        description="The feed is expected at least this often: the freshness check fails when its newest landed "
+        "object is older. Unset: no freshness check for this source.",
+    )
     ids: Literal["derive", "keep"] = Field(
         "derive",
         description=(
@@ -149,6 +155,44 @@ class IdentityConfig(_Frozen):
     )
 
 
+class WebhookAlertConfig(_Frozen):
+    """A Slack-compatible incoming webhook (JSON `{"text": ...}` POSTed to a URL)."""
+
+    url: str | None = Field(None, description="The webhook URL; prefer `url_env` for URLs that carry a secret.")
+    url_env: str | None = Field(None, description="Name of the environment variable that holds the webhook URL.")
+
+    @model_validator(mode="after")
+    def _one_url(self) -> WebhookAlertConfig:
+        if (self.url is None) == (self.url_env is None):
+            raise ValueError("give exactly one of `url` and `url_env`")
+        return self
+
+
+class EmailAlertConfig(_Frozen):
+    """SMTP email alerts."""
+
+    host: str = Field(min_length=1, description="SMTP server host name.")
+    port: int = Field(25, ge=1, le=65535, description="SMTP server port.")
+    sender: str = Field(min_length=3, description="The From address.")
+    to: tuple[str, ...] = Field(min_length=1, description="Recipient addresses.")
+    username: str | None = Field(None, description="SMTP login name, if the server needs one.")
+    password_env: str | None = Field(None, description="Name of the environment variable that holds the SMTP password.")
+    starttls: bool = Field(False, description="Upgrade the connection with STARTTLS before sending.")
+
+
+class AlertsConfig(_Frozen):
+    """Where a tenant's alerts go and which events raise one. Alerts carry counts and ids, never PHI."""
+
+    webhook: WebhookAlertConfig | None = Field(None, description="A Slack-compatible webhook.")
+    email: EmailAlertConfig | None = Field(None, description="SMTP email.")
+    events: tuple[Literal["run_failed", "check_blocked", "check_failed"], ...] = Field(
+        ("run_failed", "check_blocked", "check_failed"),
+        description="Events that raise an alert: a failed run, a check that blocked a mart, any failed check.",
+    )
+    retries: int = Field(3, ge=0, le=10, description="Extra attempts after a failed delivery, with backoff.")
+    timeout_s: float = Field(10.0, gt=0, le=120, description="Per-attempt network timeout, seconds.")
+
+
 class TenantConfig(_Frozen):
     """One customer: its own lake root and sources."""
 
@@ -176,6 +220,12 @@ class TenantConfig(_Frozen):
         description="Folder of this tenant's value-set CSV files (value_set,code_system,code) for the quality "
         "measures, e.g. CPT/SNOMED visit codes; relative to the config file. See docs/gold.md.",
     )
+    checks_dir: str | None = Field(
+        None,
+        description="Folder of this tenant's data-quality check YAML files, relative to the config file; a check here "
+        "replaces a shipped or project check of the same id. See docs/quality.md.",
+    )
+    alerts: AlertsConfig | None = Field(None, description="Alerts on failed runs and checks: webhook and/or email.")
     quality_visit_classes: list[str] = Field(
         default_factory=list,
         description="Encounter class codes (e.g. AMB, VR) whose finished encounters count as qualifying visits for the "
@@ -323,6 +373,16 @@ class ProjectConfig(_Frozen):
         None,
         description="Folder of ViewDefinition JSON files (one view each) every tenant materializes into "
         "`silver/views/<name>`, relative to this file. See docs/views.md.",
+    )
+    checks_dir: str | None = Field(
+        None,
+        description="Folder of data-quality check YAML files every tenant runs, relative to this file; a check here "
+        "replaces a shipped check of the same id. See docs/quality.md.",
+    )
+    status_file: str = Field(
+        "status.yaml",
+        description="The curated status overrides the dashboard reads (cutover, legacy retired …), relative to this "
+        "file; a missing file means no overrides. See docs/dashboard.md.",
     )
     serve: ServeConfig = Field(default_factory=ServeConfig, description="The FHIR API: authentication.")
     base_dir: str = Field(".", description="Set by the loader: the folder of the config file.", exclude=True)
