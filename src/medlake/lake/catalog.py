@@ -4,7 +4,7 @@ Schemas: `bronze.<source>__<kind>`, `silver.<resource>` (e.g. `silver.patient`,
 `silver.medication_request`), `silver.<resource>_history`, `identity.<table>` (the master
 patient index: `identity.crosswalk`, `identity.events`, `identity.review`,
 `identity.overrides`), `views.<view>`, `gold.<mart>`,
-and `meta.runs`, `meta.manifest`, `meta.quarantine`, `meta.progress`, `meta.unmapped`, `meta.unmapped_codes`, `meta.x12_balance`, `meta.time_adjustments`, `meta.schemas`, `meta.schema_events`. Delta tables are read through
+and `meta.runs`, `meta.manifest`, `meta.quarantine`, `meta.progress`, `meta.unmapped`, `meta.unmapped_codes`, `meta.x12_balance`, `meta.time_adjustments`, `meta.schemas`, `meta.schema_events`, `meta.check_results` (data-quality results), `meta.alerts` (alert deliveries). Delta tables are read through
 `DeltaTable.to_pyarrow_dataset()`, so filters push down and no DuckDB extension is needed.
 """
 
@@ -88,7 +88,7 @@ def connect(lake: TenantLake, *, gold: bool = True) -> Any:
         _register(con, "identity", name, lake.identity(name), opts)
     for name in _subdirs(lake, "silver/views"):
         _register(con, "views", name, lake.view(name), opts)
-    for name in ("runs", "manifest", "quarantine", "progress", "unmapped", "unmapped_codes", "x12_balance", "time_adjustments", "schemas", "schema_events"):
+    for name in ("runs", "manifest", "quarantine", "progress", "unmapped", "unmapped_codes", "x12_balance", "time_adjustments", "schemas", "schema_events", "check_results", "alerts"):
         _register(con, "meta", name, lake.meta(name), opts)
     if gold:
         attach_gold(con, lake)
