@@ -6,7 +6,9 @@ Stages, in order (each reads only the layer before it):
     bronze  landing → bronze (as-is records with lineage); bad records quarantined
     silver  bronze → FHIR R4 resources (current + history)
     identity  silver Patients → enterprise persons (crosswalk, review list, golden Person)
-    gold    silver → flat views → dbt marts in gold/gold.duckdb
+    check   silver → flat views; data-quality checks (YAML, docs/quality.md) → _meta/check_results
+    gold    flat views (built here when `check` did not run) → dbt marts in gold/gold.duckdb,
+            minus the marts a failed error-severity check blocks and everything downstream
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from medlake.lake.lock import tenant_lock
 from medlake.lake.paths import TenantLake
 from medlake.lake.runlog import RunLog, new_run_id
 
-STAGES: tuple[str, ...] = ("land", "bronze", "silver", "identity", "gold")
+STAGES: tuple[str, ...] = ("land", "bronze", "silver", "identity", "check", "gold")
 
 
 class Reporter(Protocol):
@@ -107,6 +109,8 @@ def _run_stages(project: ProjectConfig, tenant: TenantConfig, selected: list[Sou
         result = StageResult(stage)
         if stage in _PER_SOURCE:
             _run_per_source(stage, project, tenant, selected, lake, log, rep, result, n_workers)
+        elif stage in _SUMMARY_STAGES:
+            _SUMMARY_STAGES[stage](project, tenant, lake, log, rep, result, summary)
         else:
             _STAGE_FUNCS[stage](project, tenant, selected, lake, log, rep, result)
         result.seconds = time.perf_counter() - t0
@@ -222,15 +226,55 @@ def _run_per_source(stage: str, project: ProjectConfig, tenant: TenantConfig, so
     rep.finish()
 
 
-def _gold(project: ProjectConfig, tenant: TenantConfig, sources: list[SourceConfig], lake: TenantLake,
-          log: RunLog, rep: Reporter, result: StageResult) -> None:
+def _check(project: ProjectConfig, tenant: TenantConfig, lake: TenantLake, log: RunLog, rep: Reporter,
+           result: StageResult, summary: RunSummary) -> None:
+    """This run's flat views, then every data-quality check; results in `_meta/check_results`.
+
+    `result.details`: `views` (rows per view), `counts` (results per status), `checks`,
+    `failures` (check id, source, severity, sentence of each failed result, no values) and
+    `blocked` (gold mart → ids of the failed error-severity checks that stop it)."""
+    from medlake.gold.stage import build_views
+    from medlake.quality.run import run_checks
+    from medlake.silver.views.registry import tenant_views
+
+    build_views(lake, log, rep, result.details, tenant_views(project, tenant.name))
+    rep.start("check", "data-quality checks", None)
+    with log.step("check", None, "meta.check_results") as step:
+        report = run_checks(project, tenant.name, run_id=log.run_id)
+        counts = report.counts()
+        step.rows_in = len({r.check_id for r in report.results})
+        step.rows_out = len(report.results)
+        step.message = f"{counts['fail']} fail, {counts['error']} error, {len(report.blocked)} marts blocked"
+    rep.finish()
+    result.details.update({
+        "checks": step.rows_in,
+        "counts": counts,
+        "failures": [
+            {"check_id": r.check_id, "source": r.group, "severity": r.severity, "sentence": r.sentence}
+            for r in report.results if r.status in ("fail", "error")
+        ],
+        "blocked": report.blocked,
+    })
+
+
+def _gold(project: ProjectConfig, tenant: TenantConfig, lake: TenantLake, log: RunLog, rep: Reporter,
+          result: StageResult, summary: RunSummary) -> None:
     from medlake.gold.stage import build_gold
     from medlake.silver.views.registry import tenant_views
 
     cohorts = project.resolve_location(tenant.cohorts_dir) if tenant.cohorts_dir else None
     value_sets = project.resolve_location(tenant.value_sets_dir) if tenant.value_sets_dir else None
+    check = summary.stage("check")
+    views_built = check is not None and "views" in check.details
+    if check is not None and views_built:
+        # the views this run's checks looked at: gold reads exactly those
+        result.details["views"] = dict(check.details["views"])
+        if "views_rejected" in check.details:
+            result.details["views_rejected"] = dict(check.details["views_rejected"])
     build_gold(lake, log, rep, result.details, tenant_views(project, tenant.name), cohorts_dir=cohorts,
-               value_sets_dir=value_sets, quality_visit_classes=tenant.quality_visit_classes)
+               value_sets_dir=value_sets, quality_visit_classes=tenant.quality_visit_classes,
+               blocked=dict(check.details.get("blocked", {})) if check is not None else None,
+               views_built=views_built)
 
 
 def _identity(project: ProjectConfig, tenant: TenantConfig, sources: list[SourceConfig], lake: TenantLake,
@@ -250,4 +294,5 @@ def _identity(project: ProjectConfig, tenant: TenantConfig, sources: list[Source
                            "events": dict(stats.events)})
 
 
-_STAGE_FUNCS = {"land": _land, "identity": _identity, "gold": _gold}
+_STAGE_FUNCS = {"land": _land, "identity": _identity}
+_SUMMARY_STAGES = {"check": _check, "gold": _gold}  # stages that read what earlier stages of the call found

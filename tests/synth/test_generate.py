@@ -54,11 +54,17 @@ def test_ground_truth_is_consistent(small_out: tuple[Path, SynthSummary]) -> Non
         defects = list(csv.DictReader(f))
     kinds = Counter(d["defect"] for d in defects)
     for name in ("truncated_file", "column_drift", "late_correction", "unexpected_encoding", "ragged_row",
-                 "malformed_json", "null_heavy_column", "nickname", "typo", "duplicate_mrn"):
+                 "malformed_json", "null_heavy_column", "nickname", "typo", "duplicate_mrn", "future_date"):
         assert kinds[name] > 0, name
+    assert kinds["future_date"] == 1
     for d in defects:
         assert (out / d["file"]).is_file(), d
         assert d["location"], d
+    # which defects a data-quality check should report (docs/quality.md maps each to its check)
+    detectable = {d["defect"] for d in defects if d["detectable"] == "true"}
+    assert {d["detectable"] for d in defects} == {"true", "false"}
+    assert {"truncated_file", "column_drift", "x12_se_count", "x12_835_unbalanced", "future_date"} <= detectable
+    assert not detectable & {"nickname", "typo", "married_name", "old_address", "bom", "lf_terminators"}
 
 
 def test_summary_counts_files_records_and_defects(small_out: tuple[Path, SynthSummary]) -> None:

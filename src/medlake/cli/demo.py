@@ -22,6 +22,15 @@ def print_demo_report(console: Console, project: ProjectConfig, summary: RunSumm
     )
     for t in summary_tables(summary):
         console.print(t)
+    check = summary.stage("check")
+    if check is not None and "counts" in check.details:
+        c, gold = check.details["counts"], summary.stage("gold")
+        blocked = sorted(gold.details.get("blocked", {})) if gold is not None else []
+        console.print(
+            f"Data quality: {check.details.get('checks', 0)} checks, {c['pass']:,} pass, {c['fail']:,} fail, "
+            f"{c['error']:,} error; marts blocked: {', '.join(blocked) or 'none'} (details: medlake check)",
+            soft_wrap=True,
+        )
     con = connect(open_lake(project, summary.tenant))
     _quarantine(console, con)
     _measure_rates(console, con)

@@ -36,6 +36,25 @@ class OutFormat(StrEnum):
     json = "json"
 
 
+class LogFormat(StrEnum):
+    text = "text"
+    json = "json"
+
+
+@app.callback()
+def _global_options(
+    log_format: Annotated[
+        LogFormat,
+        typer.Option("--log-format", envvar="MEDLAKE_LOG_FORMAT",
+                     help="Logs on stderr: text (default) or json (JSON lines with counts and ids; see docs/observability.md)."),
+    ] = LogFormat.text,
+) -> None:
+    if log_format is LogFormat.json:
+        from medlake.observability.logs import configure_logging
+
+        configure_logging("json")
+
+
 def _fail(e: MedlakeError) -> typer.Exit:
     err.print(f"[bold red]error:[/] {escape(e.message)}", highlight=False, soft_wrap=True)
     return typer.Exit(code=2)
@@ -122,20 +141,20 @@ def ingest(config: ConfigOpt = Path("medlake.yaml"), tenant: TenantOpt = None, s
 
 @app.command()
 def build(config: ConfigOpt = Path("medlake.yaml"), tenant: TenantOpt = None, source: SourceOpt = None) -> None:
-    """Build silver from bronze, match patients into persons, then the views and gold marts.
+    """Build silver from bronze, match patients into persons, run the data-quality checks, then the views and gold marts.
 
     Example: medlake build --tenant acme
     """
-    _run(config, tenant, ("silver", "identity", "gold"), source)
+    _run(config, tenant, ("silver", "identity", "check", "gold"), source)
 
 
 @app.command("run")
 def run_all(config: ConfigOpt = Path("medlake.yaml"), tenant: TenantOpt = None, source: SourceOpt = None) -> None:
-    """Ingest and build: land → bronze → silver → identity → gold.
+    """Ingest and build: land → bronze → silver → identity → check → gold.
 
     Example: medlake run -c ./acme/medlake.yaml
     """
-    _run(config, tenant, ("land", "bronze", "silver", "identity", "gold"), source)
+    _run(config, tenant, ("land", "bronze", "silver", "identity", "check", "gold"), source)
 
 
 @app.command()
@@ -257,7 +276,7 @@ def _open_tenant_lake(config: Path, lake: Path | None, tenant: str | None) -> An
 
 @app.command()
 def status(config: ConfigOpt = Path("medlake.yaml"), tenant: TenantOpt = None) -> None:
-    """Per tenant and source: the last run and row counts per layer.
+    """Per tenant and source: the last run, row counts per layer, backlog and success rate.
 
     Example: medlake status -c ./medlake-demo/medlake.yaml
     """
@@ -317,6 +336,10 @@ app.add_typer(ml_app, name="ml")
 from medlake.cli.serve import serve  # noqa: E402  (the command lives in its own module)
 
 app.command()(serve)
+
+from medlake.cli.check import check  # noqa: E402  (the command lives in its own module)
+
+app.command()(check)
 
 
 def main() -> None:

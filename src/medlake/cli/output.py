@@ -159,6 +159,7 @@ def summary_tables(summary: RunSummary) -> list[Table]:
         t.add_row("crosswalk rows changed this run", _fmt(d.get("crosswalk_changed", 0)))
         t.add_row("pairs on the review list (medlake identity review)", _fmt(d.get("review_open", 0)))
         out.append(t)
+    out.extend(_check_tables(summary))
     gold = summary.stage("gold")
     if gold:
         t = Table(title="views and gold")
@@ -176,4 +177,32 @@ def summary_tables(summary: RunSummary) -> list[Table]:
             for message in rejected.values():
                 r.add_row(str(message))
             out.append(r)
+    return out
+
+
+def _check_tables(summary: RunSummary) -> list[Table]:
+    """The check stage: results per status, each failed check, and the marts it stopped."""
+    out: list[Table] = []
+    check = summary.stage("check")
+    if check and "counts" in check.details:
+        d = check.details
+        t = Table(title=f"data-quality checks ({d.get('checks', 0)} checks; medlake check shows the queries)")
+        for c in ("status", "check", "source", "sentence"):
+            t.add_column(c, overflow="fold")
+        counts = d["counts"]
+        t.add_row("", f"{counts['pass']:,} pass · {counts['fail']:,} fail · {counts['not_applicable']:,} n/a · "
+                  f"{counts['error']:,} error", "", "")
+        for f in d.get("failures", []):
+            t.add_row(f"{f['severity']}", f["check_id"], f["source"] or "", f["sentence"])
+        out.append(t)
+    gold = summary.stage("gold")
+    blocked = gold.details.get("blocked", {}) if gold else {}
+    if blocked:
+        t = Table(title="gold marts not built: stopped by a failed error-severity check")
+        t.add_column("mart")
+        t.add_column("stopped by", overflow="fold")
+        t.add_column("also not built (downstream)", overflow="fold")
+        for mart, info in blocked.items():
+            t.add_row(f"gold.{mart}", ", ".join(info["checks"]), ", ".join(f"gold.{m}" for m in info["downstream"]))
+        out.append(t)
     return out

@@ -1,4 +1,5 @@
-"""`medlake status`: per tenant and source, the last run and row counts per layer."""
+"""`medlake status`: per tenant and source, the last run, row counts per layer, the backlog
+(objects landed but not yet in silver) and the success rate of the source's runs."""
 
 from __future__ import annotations
 
@@ -7,17 +8,21 @@ from rich.table import Table
 
 from medlake.config import ProjectConfig
 from medlake.lake.catalog import connect
+from medlake.observability.metrics import backlog, source_success
 from medlake.pipeline import open_lake
 
 
 def print_status(console: Console, project: ProjectConfig, tenant: str) -> None:
     cfg = project.tenant(tenant)
-    con = connect(open_lake(project, tenant))
+    lake = open_lake(project, tenant)
+    waiting = {r["source"]: r for r in backlog(lake).to_pylist()}
+    success = {r["source"]: r for r in source_success(lake).to_pylist()}
+    con = connect(lake)
     tables = {r[0] + "." + r[1] for r in con.execute("select schema_name, view_name from duckdb_views() where not internal").fetchall()}
     t = Table(title=f"tenant {tenant}")
     widest = max((len(s.name) for s in cfg.sources), default=6)
     t.add_column("source", no_wrap=True, min_width=widest)
-    for c in ("kind", "last run", "status", "objects", "bronze rows", "silver resources", "quarantined"):
+    for c in ("kind", "last run", "status", "objects", "bronze rows", "silver resources", "quarantined", "backlog", "runs ok"):
         t.add_column(c, justify="left" if c in ("kind", "last run", "status") else "right", overflow="fold")
     for src in cfg.sources:
         last, st = "never", ""
@@ -39,7 +44,10 @@ def print_status(console: Console, project: ProjectConfig, tenant: str) -> None:
             if name.startswith("silver.") and not name.endswith("_history")
         )
         q = _one(con, tables, "meta.quarantine", "select count(*) from meta.quarantine where source = ?", src.name)
-        t.add_row(src.name, src.kind, last, st, f"{objects:,}", f"{bronze:,}", f"{silver:,}", f"{q:,}")
+        w, ok = waiting.get(src.name), success.get(src.name)
+        t.add_row(src.name, src.kind, last, st, f"{objects:,}", f"{bronze:,}", f"{silver:,}", f"{q:,}",
+                  f"{w['backlog']:,}" if w else "0",
+                  f"{ok['success_rate']:.0%} of {ok['runs']:,}" if ok else "")
     console.print(t)
     gold = sorted(n for n in tables if n.startswith("gold."))
     if gold:

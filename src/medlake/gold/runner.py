@@ -79,6 +79,7 @@ class GoldResult:
     tests: list[GoldTestResult] = field(default_factory=list)
     elapsed_seconds: float = 0.0
     cohorts: dict[str, int] = field(default_factory=dict)  # YAML cohort -> persons
+    excluded: dict[str, list[str]] = field(default_factory=dict)  # excluded model -> models downstream of it, not built
 
     @property
     def tests_passed(self) -> int:
@@ -179,6 +180,28 @@ def _row_counts(db_path: Path, marts: list[str]) -> dict[str, int]:
         con.close()
 
 
+def _downstream(manifest_path: Path, names: list[str]) -> dict[str, list[str]]:
+    """For each model name, the models downstream of it (from dbt's manifest child map)."""
+    if not names:
+        return {}
+    try:
+        child_map: dict[str, list[str]] = json.loads(manifest_path.read_text(encoding="utf-8")).get("child_map", {})
+    except (OSError, ValueError):
+        return {name: [] for name in names}
+    prefix = f"model.{PROJECT_NAME}."
+    out: dict[str, list[str]] = {}
+    for name in names:
+        seen: set[str] = set()
+        todo = [prefix + name]
+        while todo:
+            for child in child_map.get(todo.pop(), []):
+                if child.startswith(prefix) and child not in seen:
+                    seen.add(child)
+                    todo.append(child)
+        out[name] = sorted(c[len(prefix):] for c in seen)
+    return out
+
+
 def _write_user_value_sets(db_path: Path, value_sets_dir: str | Path | None) -> None:
     """The tenant's value-set files into gold.duckdb (an empty table when there are none),
     where the quality models read them."""
@@ -204,6 +227,7 @@ def run_gold(
     cohorts_dir: str | Path | None = None,
     dbt_vars: dict[str, Any] | None = None,
     value_sets_dir: str | Path | None = None,
+    exclude: list[str] | None = None,
 ) -> GoldResult:
     """`dbt build` the gold project for one tenant, in this process.
 
@@ -213,7 +237,10 @@ def run_gold(
     materialized into `gold.cohort_custom_members` after it. `dbt_vars` adds project vars
     (e.g. `quality_period_start`); `value_sets_dir` is the tenant's folder of value-set CSV
     files for the quality measures (`medlake.gold.value_sets`, a bad file raises
-    `ConfigError`). Raises `GoldBuildError` naming the failed nodes.
+    `ConfigError`). `exclude` names models that must not be built this run (blocked by a
+    data-quality check): they and everything downstream of them are left out (`--exclude
+    model+`), their tables keep the last build's rows, and `GoldResult.excluded` lists what
+    each one held back. Raises `GoldBuildError` naming the failed nodes.
     """
     started = time.perf_counter()
     tenant_root = Path(tenant_root)
@@ -261,6 +288,8 @@ def run_gold(
     ]  # fmt: skip
     if select:
         args += ["--select", select]
+    if exclude:
+        args += ["--exclude", *(f"{name}+" for name in exclude)]
 
     try:
         outcome = dbtRunner().invoke(args)
@@ -316,6 +345,7 @@ def run_gold(
         tests=tests,
         elapsed_seconds=elapsed,
         cohorts=cohort_counts,
+        excluded=_downstream(dbt_dir / "target" / "manifest.json", exclude or []),
     )
     log.info(
         "gold built in %.1fs: %d models/seeds, %d tests (%d warn), marts %s",

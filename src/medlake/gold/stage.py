@@ -54,7 +54,13 @@ def build_gold(
     cohorts_dir: str | None = None,
     value_sets_dir: str | None = None,
     quality_visit_classes: list[str] | None = None,
+    blocked: dict[str, list[str]] | None = None,
+    views_built: bool = False,
 ) -> None:
+    """The flat views (unless the check stage built them this run: `views_built`), then the
+    dbt build. `blocked` (mart → ids of the failed error-severity checks that stop it, from the
+    check stage) leaves those marts and everything downstream of them out of the build; each
+    gets a run-log row with status `blocked` naming the checks, and `details["blocked"]`."""
     from medlake.gold.runner import run_gold
 
     if "://" in lake.root:
@@ -64,15 +70,36 @@ def build_gold(
             uri=lake.root,
         )
 
-    build_views(lake, log, rep, details, user)
+    if not views_built:
+        build_views(lake, log, rep, details, user)
+    blocked = blocked or {}
     rep.start("gold", "dbt build", None)
     with log.step("gold", None, "gold/gold.duckdb") as step:
         result = run_gold(lake.root, views_root=lake.uri("silver/views"), cohorts_dir=cohorts_dir,
                           value_sets_dir=value_sets_dir,
-                          dbt_vars={"quality_visit_classes": quality_visit_classes} if quality_visit_classes else None)
+                          dbt_vars={"quality_visit_classes": quality_visit_classes} if quality_visit_classes else None,
+                          exclude=sorted(blocked) or None)
         step.rows_out = sum(result.row_counts.values())
     rep.finish()
+    if blocked:
+        details["blocked"] = _record_blocked(log, blocked, result.excluded)
     details["marts"] = dict(result.row_counts)
     if result.cohorts:
         details["cohorts"] = dict(result.cohorts)
     details["tests"] = {"passed": result.tests_passed, "failed": result.tests_failed}
+
+
+def _record_blocked(log: RunLog, blocked: dict[str, list[str]], downstream: dict[str, list[str]]) -> dict[str, Any]:
+    """One run-log row (status `blocked`) per mart a check stopped and per mart downstream of it."""
+    out: dict[str, Any] = {}
+    for mart, checks in sorted(blocked.items()):
+        below = downstream.get(mart, [])
+        out[mart] = {"checks": list(checks), "downstream": below}
+        with log.step("gold", None, f"gold.{mart}") as step:
+            step.status = "blocked"
+            step.message = f"blocked by check(s) {', '.join(checks)}"
+        for model in below:
+            with log.step("gold", None, f"gold.{model}") as step:
+                step.status = "blocked"
+                step.message = f"downstream of gold.{mart}, blocked by check(s) {', '.join(checks)}"
+    return out

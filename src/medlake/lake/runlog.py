@@ -1,10 +1,15 @@
 """The run log (`_meta/runs`): one row per stage × table of every run.
 
-Rows carry counts and ids only, never data values (no PHI).
+Rows carry counts and ids only, never data values (no PHI). `status` is one of `STATUSES`:
+`ok`, `failed` (the step raised; `message` is the error class), `blocked` (a gold mart a
+failed check stopped; `message` names the checks) or `skipped`. `RunLog.finish` adds one row
+with stage `run` (`RUN_STAGE`): the run's overall status and wall time, so readers that want
+whole runs need not guess them from the steps (readers of steps filter `stage <> 'run'`).
 """
 
 from __future__ import annotations
 
+import logging
 import time
 import uuid
 from collections.abc import Iterator
@@ -16,6 +21,11 @@ import pyarrow as pa
 
 from medlake.lake import delta
 from medlake.lake.paths import TenantLake
+
+STATUSES: tuple[str, ...] = ("ok", "failed", "blocked", "skipped")
+RUN_STAGE = "run"  # the stage of the one row per run that `RunLog.finish` writes
+
+log = logging.getLogger("medlake.run")
 
 RUN_SCHEMA = pa.schema(
     [
@@ -60,6 +70,8 @@ class RunLog:
         self.lake = lake
         self.run_id = run_id
         self.steps: list[StepRecord] = []
+        self.started_at = datetime.now(UTC)
+        self._t0 = time.perf_counter()
 
     @contextmanager
     def step(self, stage: str, source: str | None = None, table: str | None = None) -> Iterator[StepRecord]:
@@ -75,6 +87,48 @@ class RunLog:
             rec.duration_s = time.perf_counter() - t0
             self.steps.append(rec)
             self._write([rec])
+            self._log(rec)
+
+    def overall_status(self) -> str:
+        """`failed` when a step this log wrote failed, else `blocked` when one was blocked, else `ok`.
+
+        Steps written by worker processes (parallel bronze/silver) are not in `self.steps`:
+        a failure there raises in the caller, which passes `status="failed"` to `finish`."""
+        statuses = {r.status for r in self.steps}
+        return "failed" if "failed" in statuses else "blocked" if "blocked" in statuses else "ok"
+
+    def finish(self, status: str | None = None, message: str | None = None) -> StepRecord:
+        """Write the run's own row (stage `run`): overall status, wall time, `rows_in` = steps
+        logged here, `rows_out` = those ok, `quarantined` = their total.
+
+        `status` defaults to `overall_status()`; `message` carries ids and counts only (e.g. the
+        error class of a failed run). Call it once, at the end of the run, also when it failed."""
+        if status is not None and status not in STATUSES:
+            raise ValueError(f"run status `{status}` is not one of {', '.join(STATUSES)}")
+        rec = StepRecord(
+            stage=RUN_STAGE,
+            rows_in=len(self.steps),
+            rows_out=sum(1 for r in self.steps if r.status == "ok"),
+            quarantined=sum(r.quarantined for r in self.steps),
+            status=status or self.overall_status(),
+            message=message,
+            started_at=self.started_at,
+            duration_s=time.perf_counter() - self._t0,
+        )
+        self._write([rec])
+        self._log(rec)
+        return rec
+
+    def _log(self, r: StepRecord) -> None:
+        """One log line per row (INFO: shown with `--log-format json`), counts and ids only."""
+        where = " ".join(x for x in (r.source, r.table) if x)
+        log.info(
+            "%s %s%s: %d in, %d out, %d quarantined, %.2f s", r.stage, r.status, f" {where}" if where else "",
+            r.rows_in, r.rows_out, r.quarantined, r.duration_s,
+            extra={"run_id": self.run_id, "tenant": self.lake.tenant, "stage": r.stage, "source": r.source,
+                   "table": r.table, "status": r.status, "rows_in": r.rows_in, "rows_out": r.rows_out,
+                   "quarantined": r.quarantined, "duration_s": round(r.duration_s, 3), "detail": r.message},
+        )
 
     def _write(self, recs: list[StepRecord]) -> None:
         rows = [

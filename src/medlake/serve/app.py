@@ -47,6 +47,7 @@ from medlake.serve.auth import (
 from medlake.serve.outcome import FHIR_JSON, ApiError, not_found, outcome
 from medlake.serve.params import params_for
 from medlake.serve.store import ResourceStore, referenced_ids
+from medlake.serve.ui import add_ui_routes
 from medlake.serve.viewrun import add_viewrun_routes
 
 log = logging.getLogger("medlake.serve")
@@ -96,8 +97,9 @@ def create_app(
     project.tenant(tenant)  # a ConfigError naming the tenants when it is not one
     lake = TenantLake.open(project.lake_uri(), tenant, project.storage_options)
     settings = project.serve.auth
-    if auth is None and settings is not None:
-        auth = token_auth(auth_config(settings, project.base_dir), tenant)
+    tokens = auth_config(settings, project.base_dir) if auth is None and settings is not None else None
+    if tokens is not None:
+        auth = token_auth(tokens, tenant)
     sink = audit or AuditWriter(AuditLog(lake))  # a lake the log cannot be kept in fails here, not per request
     if auth is None or auth is anonymous:
         log.warning("FHIR API for tenant %s runs WITHOUT authentication: every caller reads everything (development only)", tenant)
@@ -114,6 +116,9 @@ def create_app(
     app.state.store = api.store
     bulk.add_bulk_routes(app, api, lake)  # before `_routes`: its `/{rtype}` routes would take `/$export`
     add_viewrun_routes(app, api, lake)  # before `_routes` too (serve/viewrun.py)
+    add_ui_routes(  # the status dashboard under /ui (serve/ui/), before `_routes` as well
+        app, project, tenant, authorize=api.auth, record=api._record, tokens=tokens, open_mode=api.auth is anonymous
+    )
     _routes(app, api)
     _handlers(app)
     auth_error_handler(app)

@@ -3,7 +3,8 @@
 Files: `patients_1.txt`, `patients_2.txt` (later people; its columns drifted: `PHONE` renamed
 `HOME_PHONE`, `PREFERRED_CONTACT` added), `encounters_1.txt`, `diagnoses_1.txt` (~15 % legacy
 ICD-9-CM), `procedures_1.txt` (truncated mid-record), `vitals_1.txt` (a few ragged rows) and
-`vitals_2.txt` (late corrections re-sending vitals with corrected values, `STATUS` C).
+`vitals_2.txt` (late corrections re-sending vitals with corrected values, `STATUS` C). One vital
+in `vitals_1.txt` is dated a century late (`future_date`: a keyed year, 2023 → 2123).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from medlake.synth.truth import TruthWriter
 TS = "%Y-%m-%d %H:%M:%S"
 ICD9_SHARE = 0.15
 RAGGED_RATE = 0.0005
+FUTURE_YEARS = 100  # the `future_date` defect: one vital's year keyed a century late
 _PAT = ("PAT_MRN", "PAT_LAST_NAME", "PAT_FIRST_NAME", "PAT_MIDDLE_NAME", "SEX", "BIRTH_DATE", "SSN", "ADDR_LINE_1",
         "CITY", "STATE", "ZIP", "PHONE", "EMAIL", "RACE", "ETHNIC_GROUP", "LANGUAGE", "MARITAL_STATUS", "DEATH_DATE")
 _PAT2 = (*("HOME_PHONE" if c == "PHONE" else c for c in _PAT), "PREFERRED_CONTACT")
@@ -51,6 +53,7 @@ class EhrEmitter:
         self.vitals = _pipe(d / "vitals_1.txt", _VIT)
         self.corrections = _pipe(d / "vitals_2.txt", _VIT)
         self.ragged_left = 5
+        self.future_left = 1
 
     def emit(self, h: PersonHistory, rng: random.Random, truth: TruthWriter) -> None:
         reg = h.registration(self.source)
@@ -98,7 +101,7 @@ class EhrEmitter:
         for o in h.observations:
             if self.source in o.sources and o.category == "vital-signs":
                 self._vital(o.observation_id, csn(o.encounter_id), mrn, o.local_code, o.loinc, num(o.value), o.unit,
-                            o.effective.strftime(TS), truth)
+                            o.effective.strftime(TS), truth, may_shift=o.corrected_value is None)
                 if o.corrected_value is not None:
                     cl = self.corrections.write([o.observation_id, csn(o.encounter_id), mrn, o.local_code, o.loinc,
                                                  num(o.corrected_value), o.unit, o.effective.strftime(TS), "C"])
@@ -113,7 +116,7 @@ class EhrEmitter:
         self.diagnoses.write([dx_id, csn, mrn, system, shown, d.display if d else "", when, kind, onset, resolved])
 
     def _vital(self, vid: str, csn: str, mrn: str, name: str, loinc: str, value: str, unit: str, when: str,
-               truth: TruthWriter) -> None:
+               truth: TruthWriter, *, may_shift: bool = False) -> None:
         row = [vid, csn, mrn, name, loinc, value, unit, when, "F"]
         if self.ragged_left and derive(self.seed, "ragged", vid) % 10000 < RAGGED_RATE * 10000:
             self.ragged_left -= 1
@@ -121,6 +124,13 @@ class EhrEmitter:
             line = self.vitals.write(row)
             truth.defect("ragged_row", self.source, truth.rel(self.vitals.path), f"line {line}",
                          f"{len(row)} fields, header has {len(_VIT)} (UNIT missing)")
+            return
+        if self.future_left and may_shift:  # not a corrected vital: its correction would re-send the true date
+            self.future_left -= 1
+            row[7] = f"{int(when[:4]) + FUTURE_YEARS:04d}{when[4:]}"
+            line = self.vitals.write(row)
+            truth.defect("future_date", self.source, truth.rel(self.vitals.path), f"line {line}",
+                         f"VITAL_ID {vid}: TAKEN_DTTM year {when[:4]} keyed as {row[7][:4]}")
             return
         self.vitals.write(row)
 

@@ -3,7 +3,10 @@
 - `persons.csv`  — the true identity of every person (one row per `person_id`).
 - `records.csv`  — `source,kind,file,record_key,person_id`: the true person behind every
   emitted record that identifies a patient (a patient row, a PID segment, a subscriber loop …).
-- `defects.csv`  — `defect,source,file,location,detail`: every injected defect and where it is.
+- `defects.csv`  — `defect,source,file,location,detail,detectable`: every injected defect, where
+  it is, and whether a data-quality check should find it (`true`: file- and record-level damage
+  such as a truncated file or an unbalanced remittance; `false`: identity noise like nicknames
+  and typos, which the patient index absorbs, and quirks the readers tolerate, like a BOM).
 - `identities.csv` — `source,patient_key,person_id`: the true person behind each source
   system's own patient number (`Registration.mrn`), once per (source, number, person). A
   number shared by two persons (an injected defect) has two rows.
@@ -29,7 +32,12 @@ PERSON_COLUMNS: tuple[str, ...] = (
     "previous_zip", "moved_on", "phone", "email", "race", "ethnicity", "language", "marital",
 )
 RECORD_COLUMNS: tuple[str, ...] = ("source", "kind", "file", "record_key", "person_id")
-DEFECT_COLUMNS: tuple[str, ...] = ("defect", "source", "file", "location", "detail")
+DEFECT_COLUMNS: tuple[str, ...] = ("defect", "source", "file", "location", "detail", "detectable")
+DETECTABLE: frozenset[str] = frozenset({
+    "truncated_file", "column_drift", "missing_dob", "duplicate_mrn", "duplicate_registration",
+    "x12_835_unbalanced", "x12_se_count", "future_date", "ragged_row", "malformed_json", "unexpected_encoding",
+})  # fmt: skip
+"""Defects a data-quality check should report (docs/quality.md maps each to the check that does)."""
 IDENTITY_COLUMNS: tuple[str, ...] = ("source", "patient_key", "person_id")
 
 
@@ -79,7 +87,7 @@ class TruthWriter:
     def defect(self, defect: str, source: str, file: str, location: str, detail: str = "") -> None:
         """One injected defect and where it is."""
         self.defects[defect] += 1
-        self._defects.row((defect, source, file, location, detail))
+        self._defects.row((defect, source, file, location, detail, "true" if defect in DETECTABLE else "false"))
 
     def patient_record(
         self, reg: Registration, person_id: str, kind: str, file: str, record_key: str, location: str

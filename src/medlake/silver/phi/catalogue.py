@@ -357,7 +357,8 @@ COLUMNS: dict[str, ColumnRule] = _merge(
         "readmission_planned readmission_planned_reason readmitted_30d unplanned_readmission_30d "
         "has_complete_followup los_days days_to_readmission encounter_count avg_length_of_stay_days ed_visits "
         "ed_visits_per_1000 inpatient_admissions inpatient_admissions_per_1000 inpatient_discharges period_type "
-        "diagnosis_code diagnosis_display diagnosis_rank event_count person_count setting year priority_code",
+        "diagnosis_code diagnosis_display diagnosis_rank event_count person_count setting year priority_code "
+        "location_id location_name",
         "measure, cohort, readmission and utilization facts: codes, flags, counts, rates and durations "
         "(their dates and ids are generalized by the rules above)",
     ),

@@ -1,9 +1,9 @@
 {# Quality-measure helpers (models/*/quality/). #}
 
-{# HCPCS arrives under two URIs; value sets and events compare on the CMS one. #}
+{# HCPCS arrives under two URIs and its OID; value sets and events compare on the CMS URI. #}
 {% macro quality_code_system(col) -%}
     case
-        when {{ col }} = 'http://www.nlm.nih.gov/research/umls/hcpcs'
+        when {{ col }} in ('http://www.nlm.nih.gov/research/umls/hcpcs', 'urn:oid:2.16.840.1.113883.6.285')
             then 'https://www.cms.gov/Medicare/Coding/HCPCSReleaseCodeSets'
         else {{ col }}
     end

@@ -10,12 +10,13 @@ select
     m.gap_closure || ' ' || strftime(r.period_end, '%Y-%m-%d') as gap_closure,
     r.evidence_date as last_evidence_date,
     r.evidence_value as last_evidence_value,
-    v.last_visit_date,
-    v.last_visit_practitioner_id as practitioner_id,
-    v.last_visit_organization_id as organization_id
+    a.visit_date as last_visit_date,
+    a.practitioner_id,
+    a.organization_id
 from {{ ref('quality_measure_results') }} as r
 inner join {{ ref('quality_measures') }} as m on r.measure_id = m.measure_id
-left join {{ ref('int__quality_visits') }} as v on r.person_id = v.person_id
+left join {{ ref('int__quality_attribution') }} as a
+    on r.person_id = a.person_id and r.measure_id = a.measure_id
 where r.in_denominator
     and not r.excluded
     and r.in_numerator = m.inverse

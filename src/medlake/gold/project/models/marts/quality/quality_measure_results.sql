@@ -1,5 +1,5 @@
 -- grain: one row per person x measure x measurement period, for persons in the measure's
--- initial population (CMS117, CMS122, CMS125, CMS130, CMS165 v13; see int__quality_cms*).
+-- initial population (CMS2, CMS117, CMS122, CMS125, CMS130, CMS165 v13; see int__quality_cms*).
 --   in_denominator   = in_initial_population for these measures (counted before exclusions)
 --   excluded         a denominator exclusion applies (exclusion_reason says which)
 --   in_numerator     only for persons in the denominator and not excluded
@@ -15,6 +15,8 @@ with measures as (
     select * from {{ ref('int__quality_cms165') }}
     union all by name
     select * from {{ ref('int__quality_cms117') }}
+    union all by name
+    select * from {{ ref('int__quality_cms2') }}
 )
 select
     r.person_id,

@@ -1,18 +1,20 @@
 -- grain: one row per measure x period x attributed practitioner x organization. A person is
 -- attributed to the practitioner and organization (service provider) of their latest
--- qualifying visit in the period; either may be NULL when the encounter does not name one.
+-- qualifying visit in the period (int__quality_attribution; CMS2 counts its own visits);
+-- either may be NULL when the encounter does not name one.
 -- Counts and rate as in quality_measure_summary.
 select
     r.measure_id,
     r.period_start,
     r.period_end,
-    v.last_visit_practitioner_id as practitioner_id,
-    v.last_visit_organization_id as organization_id,
+    a.practitioner_id,
+    a.organization_id,
     count(*) as denominator,
     count(*) filter (where r.excluded) as denominator_exclusions,
     count(*) filter (where r.in_numerator) as numerator,
     cast(count(*) filter (where r.in_numerator) as double)
         / nullif(count(*) filter (where not r.excluded), 0) as performance_rate
 from {{ ref('quality_measure_results') }} as r
-left join {{ ref('int__quality_visits') }} as v on r.person_id = v.person_id
+left join {{ ref('int__quality_attribution') }} as a
+    on r.person_id = a.person_id and r.measure_id = a.measure_id
 group by all
