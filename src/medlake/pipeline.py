@@ -95,8 +95,18 @@ def run(
     log = RunLog(lake, run_id)
     summary = RunSummary(run_id, tenant_name, lake.root)
     n_workers = workers if workers is not None else default_workers()
+    from medlake.observability.alerts import alert_for_run
+
     with tenant_lock(lake, run_id):
-        _run_stages(project, tenant, selected, lake, log, rep, summary, stages, n_workers)
+        try:
+            _run_stages(project, tenant, selected, lake, log, rep, summary, stages, n_workers)
+        except BaseException as e:
+            log.finish("failed", type(e).__name__)
+            if isinstance(e, Exception):
+                alert_for_run(project, tenant_name, e, run_id=run_id)
+            raise
+        log.finish()
+        alert_for_run(project, tenant_name, summary)
     return summary
 
 
@@ -193,6 +203,9 @@ def _bytes_under(lake: TenantLake, prefix: str) -> int:
 
 def _source_task(stage: str, project: ProjectConfig, tenant_name: str, names: list[str], run_id: str) -> dict[str, Any]:
     """One worker's share of a stage (runs in a spawned process)."""
+    from medlake.observability.logs import configure_from_env
+
+    configure_from_env()
     tenant = project.tenant(tenant_name)
     lake = open_lake(project, tenant_name)
     log = RunLog(lake, run_id)
