@@ -121,7 +121,9 @@ def checked(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[ProjectC
         "      timeout_s: 5\n"
     )
     project = write_project(root, alerts)
-    summary = run(project, "t", ("land", "bronze", "silver", "check"), workers=1)
+    # the run itself goes without alerts, so each listener sees exactly the deliveries sent below
+    quiet = project.model_copy(update={"tenants": tuple(t.model_copy(update={"alerts": None}) for t in project.tenants)})
+    summary = run(quiet, "t", ("land", "bronze", "silver", "check"), workers=1)
     yield project, summary, hook, smtp
     hook.server.shutdown()
     smtp.sock.close()
@@ -166,13 +168,15 @@ def test_a_blocking_check_alerts_by_webhook_and_email_with_retries(
     assert [b["type"] for b in blocked["blocks"]] == ["header", "section", "context"]
     failed = json.loads(hook.bodies[2])
     assert failed["blocks"][1]["text"]["text"] == (
+        "• `bronze.quarantine` (warn, feed): 1 of 4 `feed` records or objects were quarantined at bronze\n"
+        "• `bronze.quarantine` (warn, fhir): 1 of 1 `fhir` records or objects were quarantined at bronze\n"
         "• `patient.gender.not_null` (warn, feed): `gender` is missing in 100% of feed patients with demographics (3 / 3)\n"
         "• `feed.patients.row_count` (error): `views.patient` has 3 patients (expected at least 1,000)"
     )
     mails = [_mail(m) for m in smtp.messages]
     assert [m["Subject"] for m in mails] == [
         "medlake: 1 gold mart(s) blocked by data-quality checks · tenant t",
-        "medlake: 2 data-quality check result(s) failed · tenant t",
+        "medlake: 4 data-quality check result(s) failed · tenant t",
     ]
     assert mails[0]["To"] == "oncall@example.org"
     assert _mail_text(smtp.messages[0]).endswith(
@@ -240,3 +244,24 @@ def test_events_filter_and_line_cap() -> None:
 def test_no_alerts_config_sends_nothing(tmp_path: Path) -> None:
     project = write_project(tmp_path)
     assert alert_for_run(project, "t", RuntimeError("x"), run_id="r1") == []
+
+
+def test_the_pipeline_sends_the_alerts_when_a_run_ends(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    hook = _Hook([])
+    (tmp_path / "checks").mkdir()
+    (tmp_path / "checks" / "contract.yaml").write_text(CHECKS)
+    monkeypatch.setenv("OBS_TEST_HOOK", f"http://127.0.0.1:{hook.port}/hook")
+    project = write_project(tmp_path, "    checks_dir: ./checks\n    alerts:\n      webhook: {url_env: OBS_TEST_HOOK}\n")
+    try:
+        summary = run(project, "t", ("land", "bronze", "silver", "check"), workers=1)
+    finally:
+        hook.server.shutdown()
+    texts = [json.loads(b)["text"] for b in hook.bodies]
+    assert [t.splitlines()[-1] for t in texts] == [
+        f"tenant t · run {summary.run_id} · event check_blocked",
+        f"tenant t · run {summary.run_id} · event check_failed",
+    ]
+    con = connect(open_lake(project, "t"), gold=False)
+    recorded = con.execute("select channel, event, ok from meta.alerts order by event").fetchall()
+    con.close()
+    assert recorded == [("webhook", "check_blocked", True), ("webhook", "check_failed", True)]

@@ -42,6 +42,7 @@ def test_a_cli_run_with_json_logs_gives_parseable_lines_without_phi(tmp_path: Pa
     assert steps == [
         ("land", "feed", "ok", 2, 2, 0), ("land", "fhir", "ok", 1, 1, 0),
         ("bronze", "feed", "ok", 2, 3, 1), ("bronze", "fhir", "ok", 1, 0, 1),
+        ("run", None, "ok", 4, 4, 2),  # the run's own row: steps logged, steps ok, quarantined in all
     ]
     assert len({x["run_id"] for x in lines if x["logger"] == "medlake.run"}) == 1
     assert str(lines[0]["ts"]).endswith("Z")
@@ -53,7 +54,7 @@ def test_the_environment_variable_does_the_same(tmp_path: Path) -> None:
     res = runner.invoke(app, ["ingest", "-c", str(tmp_path / "medlake.yaml")],
                         env={"MEDLAKE_WORKERS": "1", "MEDLAKE_LOG_FORMAT": "json"})
     assert res.exit_code == 0, res.output
-    assert {x["stage"] for x in _lines(res.stderr) if x["logger"] == "medlake.run"} == {"land", "bronze"}
+    assert {x["stage"] for x in _lines(res.stderr) if x["logger"] == "medlake.run"} == {"land", "bronze", "run"}
 
 
 def test_text_stays_the_default(tmp_path: Path) -> None:
