@@ -21,8 +21,8 @@ cms2 as (
         person_id,
         'CMS2' as measure_id,
         max(start_date) as visit_date,
-        arg_max(practitioner_id, start_date) as practitioner_id,
-        arg_max(service_provider_id, start_date) as organization_id
+        arg_max(practitioner_id, (start_date, service_provider_id, practitioner_id)) as practitioner_id,
+        arg_max(service_provider_id, (start_date, service_provider_id, practitioner_id)) as organization_id
     from cms2_visits
     group by person_id
 ),
@@ -43,8 +43,8 @@ payer as (
     select
         vi.person_id,
         vi.measure_id,
-        arg_max(cv.payor_id, cv.period_start_date) as payer_id,
-        arg_max(cv.payor_name, cv.period_start_date) as payer_name
+        arg_max(cv.payor_id, (cv.period_start_date, cv.payor_id, cv.payor_name)) filter (where cv.period_start_date is not null) as payer_id,
+        arg_max(cv.payor_name, (cv.period_start_date, cv.payor_id, cv.payor_name)) filter (where cv.period_start_date is not null) as payer_name
     from visit as vi
     inner join {{ ref('int__person_xref') }} as x on vi.person_id = x.person_id
     inner join {{ ref('stg__readmission_coverage') }} as cv on x.patient_id = cv.patient_id

@@ -64,7 +64,7 @@ counts as (
         count(distinct dose_date) filter (where value_set in ('influenza_vaccine', 'laiv_vaccine'))
             as influenza,
         max(dose_date) as last_dose_date,
-        arg_max(source_system, dose_date) as source_system
+        arg_max(source_system, (dose_date, source_system)) as source_system
     from doses
     group by person_id
 ),

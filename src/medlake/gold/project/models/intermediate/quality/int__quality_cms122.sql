@@ -36,8 +36,8 @@ lowest as (
         r.person_id,
         r.result_date,
         min(r.value_number) as lowest_value,
-        coalesce(arg_min(r.code, r.value_number), min(r.code)) as code,
-        coalesce(arg_min(r.source_system, r.value_number), min(r.source_system)) as source_system
+        coalesce(arg_min(r.code, (r.value_number, r.code, r.source_system)) filter (where r.value_number is not null), min(r.code)) as code,
+        coalesce(arg_min(r.source_system, (r.value_number, r.code, r.source_system)) filter (where r.value_number is not null), min(r.source_system)) as source_system
     from results as r
     inner join last_day as d on r.person_id = d.person_id and r.result_date = d.result_date
     group by r.person_id, r.result_date

@@ -30,9 +30,9 @@ screenings as (
     select
         e.person_id,
         max(e.end_date) as screening_date,
-        arg_max(e.value_set, e.end_date) as test,
-        arg_max(e.code, e.end_date) as code,
-        arg_max(e.source_system, e.end_date) as source_system
+        arg_max(e.value_set, (e.end_date, e.value_set, e.code, e.source_system)) as test,
+        arg_max(e.code, (e.end_date, e.value_set, e.code, e.source_system)) as code,
+        arg_max(e.source_system, (e.end_date, e.value_set, e.code, e.source_system)) as source_system
     from {{ ref('int__quality_events') }} as e
     cross join {{ ref('int__quality_period') }} as mp
     where e.end_date <= mp.period_end

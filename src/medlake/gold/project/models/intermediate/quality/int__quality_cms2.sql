@@ -74,10 +74,10 @@ last_screen as (
         person_id,
         screen_date,
         bool_or(positive) as positive,
-        arg_max(tool, positive::int * 1000000 + coalesce(value_number, 0)) as tool,
-        arg_max(code, positive::int * 1000000 + coalesce(value_number, 0)) as code,
-        arg_max(value_number, positive::int * 1000000 + coalesce(value_number, 0)) as value_number,
-        arg_max(source_system, positive::int * 1000000 + coalesce(value_number, 0)) as source_system
+        arg_max(tool, (positive::int * 1000000 + coalesce(value_number, 0), tool, code, value_number, source_system)) as tool,
+        arg_max(code, (positive::int * 1000000 + coalesce(value_number, 0), tool, code, value_number, source_system)) as code,
+        arg_max(value_number, (positive::int * 1000000 + coalesce(value_number, 0), tool, code, value_number, source_system)) as value_number,
+        arg_max(source_system, (positive::int * 1000000 + coalesce(value_number, 0), tool, code, value_number, source_system)) as source_system
     from counted
     where (person_id, screen_date) in (select person_id, max(screen_date) from counted group by person_id)
     group by person_id, screen_date
@@ -98,8 +98,8 @@ visit_day_codes as (
     select
         e.person_id,
         max(e.start_date) filter (where e.value_set = 'depression_screen_met_gcode') as met_date,
-        arg_max(e.code, e.start_date) filter (where e.value_set = 'depression_screen_met_gcode') as met_code,
-        arg_max(e.source_system, e.start_date) filter (where e.value_set = 'depression_screen_met_gcode')
+        arg_max(e.code, (e.start_date, e.code, e.source_system)) filter (where e.value_set = 'depression_screen_met_gcode') as met_code,
+        arg_max(e.source_system, (e.start_date, e.code, e.source_system)) filter (where e.value_set = 'depression_screen_met_gcode')
             as met_source,
         bool_or(e.value_set = 'depression_screen_exception') as exception
     from {{ ref('int__quality_events') }} as e

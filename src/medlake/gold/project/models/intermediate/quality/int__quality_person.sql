@@ -4,8 +4,8 @@
 with people as (
     select
         x.person_id,
-        arg_max(p.birth_date, p.last_updated) filter (where p.birth_date is not null) as birth_date,
-        arg_max(p.gender, p.last_updated) filter (where p.gender is not null) as gender
+        arg_max(p.birth_date, (p.last_updated, p.birth_date)) filter (where p.birth_date is not null and p.last_updated is not null) as birth_date,
+        arg_max(p.gender, (p.last_updated, p.gender)) filter (where p.gender is not null and p.last_updated is not null) as gender
     from {{ ref('stg__patient') }} as p
     inner join {{ ref('int__person_xref') }} as x on p.patient_id = x.patient_id
     group by x.person_id

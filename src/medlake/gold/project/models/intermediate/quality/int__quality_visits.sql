@@ -35,7 +35,7 @@ select
     person_id,
     count(distinct event_id) as visit_count,
     max(start_date) as last_visit_date,
-    arg_max(practitioner_id, start_date) as last_visit_practitioner_id,
-    arg_max(service_provider_id, start_date) as last_visit_organization_id
+    arg_max(practitioner_id, (start_date, service_provider_id, practitioner_id)) as last_visit_practitioner_id,
+    arg_max(service_provider_id, (start_date, service_provider_id, practitioner_id)) as last_visit_organization_id
 from visits
 group by person_id
