@@ -58,3 +58,13 @@
     inner join {{ ref('quality_measures') }} as m on m.measure_id = '{{ measure_id }}'
     where p.age_at_period_end between m.min_age and m.max_age
 {%- endmacro %}
+
+-- The counts and rate of a breakdown of quality_measure_results (aliased `r`) by provider,
+-- location or payer: denominator, exclusions, numerator, numerator / (denominator - exclusions).
+{% macro quality_rates() -%}
+    count(*) as denominator,
+    count(*) filter (where r.excluded) as denominator_exclusions,
+    count(*) filter (where r.in_numerator) as numerator,
+    cast(count(*) filter (where r.in_numerator) as double)
+        / nullif(count(*) filter (where not r.excluded), 0) as performance_rate
+{%- endmacro %}

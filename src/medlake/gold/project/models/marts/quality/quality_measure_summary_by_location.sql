@@ -9,11 +9,7 @@ select
     r.period_end,
     coalesce(a.organization_id, 'unknown') as location_id,
     max(f.organization_name) as location_name,
-    count(*) as denominator,
-    count(*) filter (where r.excluded) as denominator_exclusions,
-    count(*) filter (where r.in_numerator) as numerator,
-    cast(count(*) filter (where r.in_numerator) as double)
-        / nullif(count(*) filter (where not r.excluded), 0) as performance_rate
+    {{ quality_rates() }}
 from {{ ref('quality_measure_results') }} as r
 left join {{ ref('int__quality_attribution') }} as a
     on r.person_id = a.person_id and r.measure_id = a.measure_id
