@@ -828,14 +828,31 @@ def silver_table(rows: list[tuple[str, dict[str, Any]]]) -> pa.Table:
 
 def write_silver(tenant_root: Path, types: list[str] | None = None) -> None:
     """Write the fixture as Delta tables under `<tenant_root>/silver/fhir/<Type>/`."""
+    write_silver_rows(tenant_root, {t: rows for t, rows in RESOURCES.items() if types is None or t in types})
+
+
+def write_silver_rows(tenant_root: Path, resources: dict[str, list[tuple[str, dict[str, Any]]]]) -> None:
+    """Write hand-built resources (type → rows) as Delta tables under `<tenant_root>/silver/fhir/<Type>/`."""
     from deltalake import write_deltalake
 
-    for rtype, rows in RESOURCES.items():
-        if types is not None and rtype not in types:
-            continue
-        write_deltalake(
-            tenant_root / "silver" / "fhir" / rtype, silver_table(rows), mode="overwrite"
-        )
+    for rtype, rows in resources.items():
+        write_deltalake(tenant_root / "silver" / "fhir" / rtype, silver_table(rows), mode="overwrite")
+
+
+def write_views(tenant_root: Path) -> None:
+    """The flat views of the silver tables under `tenant_root`, written to `silver/views/` the way
+    the gold stage writes them (every silver table the views read exists, empty if need be)."""
+    import duckdb
+
+    from medlake.silver.views import flat
+
+    con = duckdb.connect(config={"autoinstall_known_extensions": False, "autoload_known_extensions": False})
+    try:
+        register_silver(con, tenant_root)
+        flat.ensure_silver_tables(con)
+        flat.write_views(con, tenant_root / "silver" / "views")
+    finally:
+        con.close()
 
 
 def register_silver(con: Any, tenant_root: Path) -> list[str]:

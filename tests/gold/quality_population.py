@@ -16,7 +16,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from gold_silver_fixture import ACT, ICD10, LAB, LOINC, VITAL, cc, qty, silver_table
+from gold_silver_fixture import ACT, ICD10, LAB, LOINC, VITAL, cc, qty, write_silver_rows
 
 PERIOD = {"quality_period_start": "2025-01-01", "quality_period_end": "2025-12-31"}
 HCPCS = "https://www.cms.gov/Medicare/Coding/HCPCSReleaseCodeSets"
@@ -266,10 +266,7 @@ dx("q165k", "N18.6", "2022-01-01")  # ESRD
 def write_population(tenant_root: Path) -> Path:
     """Silver Delta tables under `<tenant_root>/silver/fhir/` and the user value-set folder;
     returns that folder."""
-    from deltalake import write_deltalake
-
-    for rtype, rows in _rows.items():
-        write_deltalake(tenant_root / "silver" / "fhir" / rtype, silver_table(rows), mode="overwrite")
+    write_silver_rows(tenant_root, _rows)
     folder = tenant_root / "value_sets"
     folder.mkdir(exist_ok=True)
     (folder / "visits.csv").write_text(USER_VALUE_SETS, encoding="utf-8")

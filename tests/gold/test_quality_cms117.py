@@ -17,10 +17,9 @@ from typing import Any
 
 import duckdb
 import pytest
-from gold_silver_fixture import CVX, ICD10, cc, register_silver, silver_table
+from gold_silver_fixture import CVX, ICD10, cc, write_silver_rows, write_views
 
 from medlake.gold.runner import GoldResult, run_gold
-from medlake.silver.views import flat
 
 pytestmark = pytest.mark.slow
 
@@ -132,16 +131,9 @@ shot("k117f", "88", F + timedelta(days=200))
 
 @pytest.fixture(scope="module")
 def gold(tmp_path_factory: pytest.TempPathFactory) -> GoldResult:
-    from deltalake import write_deltalake
-
     root = tmp_path_factory.mktemp("cms117")
-    for rtype, rows in _rows.items():
-        write_deltalake(root / "silver" / "fhir" / rtype, silver_table(rows), mode="overwrite")
-    con = duckdb.connect(config=CONFIG)
-    register_silver(con, root)
-    flat.ensure_silver_tables(con)
-    flat.write_views(con, root / "silver" / "views")
-    con.close()
+    write_silver_rows(root, _rows)
+    write_views(root)
     return run_gold(root, select="+quality_care_gaps +quality_measure_summary", dbt_vars=PERIOD)
 
 

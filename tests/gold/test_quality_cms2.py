@@ -18,10 +18,9 @@ from typing import Any
 
 import duckdb
 import pytest
-from gold_silver_fixture import ICD10, LOINC, cc, qty, register_silver, silver_table
+from gold_silver_fixture import ICD10, LOINC, cc, qty, write_silver_rows, write_views
 
 from medlake.gold.runner import GoldResult, run_gold
-from medlake.silver.views import flat
 
 pytestmark = pytest.mark.slow
 
@@ -184,19 +183,12 @@ _add(
 
 @pytest.fixture(scope="module")
 def gold(tmp_path_factory: pytest.TempPathFactory) -> GoldResult:
-    from deltalake import write_deltalake
-
     root = tmp_path_factory.mktemp("cms2")
-    for rtype, rows in _rows.items():
-        write_deltalake(root / "silver" / "fhir" / rtype, silver_table(rows), mode="overwrite")
+    write_silver_rows(root, _rows)
     folder = root / "value_sets"
     folder.mkdir()
     (folder / "depression.csv").write_text(USER_VALUE_SETS, encoding="utf-8")
-    con = duckdb.connect(config=CONFIG)
-    register_silver(con, root)
-    flat.ensure_silver_tables(con)
-    flat.write_views(con, root / "silver" / "views")
-    con.close()
+    write_views(root)
     return run_gold(root, select=MARTS, dbt_vars=PERIOD, value_sets_dir=folder)
 
 

@@ -13,11 +13,10 @@ from typing import Any
 
 import duckdb
 import pytest
-from gold_silver_fixture import register_silver
+from gold_silver_fixture import write_views
 from quality_population import PERIOD, write_population
 
 from medlake.gold.runner import GoldBuildError, GoldResult, run_gold
-from medlake.silver.views import flat
 
 pytestmark = pytest.mark.slow
 
@@ -29,11 +28,7 @@ CONFIG = {"autoinstall_known_extensions": False, "autoload_known_extensions": Fa
 def quality_gold(tmp_path_factory: pytest.TempPathFactory) -> GoldResult:
     root = tmp_path_factory.mktemp("quality")
     value_sets = write_population(root)
-    con = duckdb.connect(config=CONFIG)
-    register_silver(con, root)
-    flat.ensure_silver_tables(con)
-    flat.write_views(con, root / "silver" / "views")
-    con.close()
+    write_views(root)
     return run_gold(root, select=QUALITY_MARTS, dbt_vars=PERIOD, value_sets_dir=value_sets)
 
 
@@ -191,10 +186,7 @@ def test_user_value_sets_table(qcon: duckdb.DuckDBPyConnection, quality_gold: Go
 def test_default_period_is_the_as_of_year(tmp_path: Path) -> None:
     # the latest event not in the future is q165j's ESRD onset, 2026-03-01
     write_population(tmp_path)
-    con = duckdb.connect(config=CONFIG)
-    register_silver(con, tmp_path)
-    flat.write_views(con, tmp_path / "silver" / "views")
-    con.close()
+    write_views(tmp_path)
     result = run_gold(tmp_path, select="+int__quality_period")
     con = duckdb.connect(config=CONFIG)
     con.execute("ATTACH ? AS g (READ_ONLY)", [str(result.gold_path)])
@@ -215,10 +207,7 @@ def test_visit_classes_approximation(qcon: duckdb.DuckDBPyConnection, tmp_path: 
         "SELECT visit_count FROM g.gold_staging.int__quality_visits WHERE person_id = 'q165c'"
     ).fetchall() == [(1,)]
     write_population(tmp_path)
-    con = duckdb.connect(config=CONFIG)
-    register_silver(con, tmp_path)
-    flat.write_views(con, tmp_path / "silver" / "views")
-    con.close()
+    write_views(tmp_path)
     result = run_gold(
         tmp_path, select="+int__quality_visits", dbt_vars={**PERIOD, "quality_visit_classes": ["EMER"]}
     )
