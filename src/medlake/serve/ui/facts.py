@@ -13,8 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from medlake.config import ProjectConfig
-from medlake.lake import delta
-from medlake.lake.catalog import attach_gold, duckdb_connect
+from medlake.lake.catalog import _register, attach_gold, duckdb_connect
 from medlake.lake.paths import TenantLake
 
 
@@ -79,7 +78,7 @@ class Catalog:
         self.tables: set[str] = set()
         self.con.execute("CREATE SCHEMA meta")
         for name in META:
-            if _register(self.con, name, self.lake.meta(name), self.lake.delta_options()):
+            if _register(self.con, "meta", name, self.lake.meta(name), self.lake.delta_options()):
                 self.tables.add(f"meta.{name}")
         if gold:
             self.con.execute("CREATE SCHEMA gold")
@@ -140,20 +139,3 @@ def tenant_facts(cat: Catalog) -> TenantFacts:
     facts.results = latest_results(cat)
     facts.sources_seen = set(facts.landed) | {s for _, s in facts.runs if s}
     return facts
-
-
-def _register(con: Any, name: str, uri: str, options: dict[str, str]) -> bool:
-    """`meta.<name>` as a view of the Delta table at `uri`; False when the table does not exist."""
-    from deltalake import DeltaTable
-
-    if not delta.exists(uri, options):
-        return False
-    table = DeltaTable(uri, storage_options=options or None)
-    files = table.file_uris()
-    if "://" not in uri and files:  # local: DuckDB reads the current Parquet files itself
-        listing = ", ".join("'" + f.replace("'", "''") + "'" for f in files)
-        con.execute(f"CREATE VIEW meta.{name} AS SELECT * FROM read_parquet([{listing}], union_by_name = true)")
-    else:
-        con.register(f"__meta_{name}", table.to_pyarrow_dataset())
-        con.execute(f"CREATE VIEW meta.{name} AS SELECT * FROM __meta_{name}")
-    return True
