@@ -1,10 +1,11 @@
-"""What the builtin checks share: which relations exist, counts per source, numbers in sentences."""
+"""What the builtin checks share: which relations and columns exist, numbers in sentences, SQL literals."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from medlake.quality.model import CheckContext, Outcome
+from medlake.quality.kinds import literal
+from medlake.quality.model import Outcome
 
 
 def relations(con: Any) -> set[str]:
@@ -27,25 +28,10 @@ def n(x: int) -> str:
     return f"{x:,}"
 
 
-def pct(failing: int, total: int) -> str:
-    """`3.2%` of `total` (one decimal; `0%` when nothing was looked at)."""
-    return f"{100.0 * failing / total:.1f}%" if total else "0%"
-
-
-def per_source(con: Any, sql: str) -> dict[str, int]:
-    """`select source, count …` → {source: count} (rows with a null source are left out)."""
-    return {str(s): int(c) for s, c in con.execute(sql).fetchall() if s is not None}
-
-
-def tenant_sources(ctx: CheckContext) -> list[str]:
-    """The names of the tenant's sources, in config order."""
-    return [s.name for s in ctx.tenant.sources]
-
-
 def not_applicable(query: str, why: str, group: str | None = None) -> Outcome:
     return Outcome(failing=0, total=0, query=query, group=group, sentence=why, status="not_applicable")
 
 
 def quote(value: str) -> str:
-    """A string as an SQL literal."""
-    return "'" + value.replace("'", "''") + "'"
+    """A string as an SQL literal (the engine's rule, `medlake.quality.kinds.literal`)."""
+    return literal(value)
