@@ -284,7 +284,8 @@ def _gold(project: ProjectConfig, tenant: TenantConfig, lake: TenantLake, log: R
         result.details["views"] = dict(check.details["views"])
         if "views_rejected" in check.details:
             result.details["views_rejected"] = dict(check.details["views_rejected"])
-    build_gold(lake, log, rep, result.details, tenant_views(project, tenant.name), cohorts_dir=cohorts,
+    user = None if views_built else tenant_views(project, tenant.name)  # the check stage already read them
+    build_gold(lake, log, rep, result.details, user, cohorts_dir=cohorts,
                value_sets_dir=value_sets, quality_visit_classes=tenant.quality_visit_classes,
                blocked=dict(check.details.get("blocked", {})) if check is not None else None,
                views_built=views_built)
